@@ -1,0 +1,87 @@
+//! The frame/feature configuration: the single source of truth for the frontend, the model,
+//! the firmware, and the Python golden generators (which parse the `pub const` lines of this
+//! file, so keep each on one line as `pub const NAME: type = literal;`).
+
+/// Audio sample rate the frontend expects, in Hz.
+pub const SAMPLE_RATE_HZ: u32 = 16_000;
+/// FFT length and analysis window length, in samples (64 ms).
+pub const N_FFT: usize = 1024;
+/// Hop between frames, in samples (32 ms): one feature frame per hop.
+pub const HOP: usize = 512;
+/// Number of one-sided spectrum bins.
+pub const N_BINS: usize = N_FFT / 2 + 1;
+/// Slaney-style mel bands (area-normalised), spanning 0 Hz to Nyquist.
+pub const N_MELS: usize = 40;
+/// MFCC coefficients kept (DCT-II, orthonormal).
+pub const N_MFCC: usize = 13;
+/// Chroma bins (one per pitch class), tuning fixed at 0.
+pub const N_CHROMA: usize = 12;
+/// Lower edge of the first spectral-contrast octave band, in Hz.
+pub const CONTRAST_FMIN_HZ: f32 = 200.0;
+/// Spectral-contrast octave bands; the features add one for the band above the last edge.
+pub const N_CONTRAST_BANDS: usize = 6;
+/// Fraction of a band's bins averaged for its peak and its valley.
+pub const CONTRAST_QUANTILE: f32 = 0.02;
+/// Floor for power before `10·log10`, as librosa's `amin`.
+pub const AMIN: f32 = 1e-10;
+
+/// Values per feature frame: 13 MFCC, centroid, 12 chroma, 7 contrast.
+pub const N_FEATURES: usize = N_MFCC + 1 + N_CHROMA + N_CONTRAST_BANDS + 1;
+/// Where each feature group starts in a frame.
+pub const MFCC_OFFSET: usize = 0;
+/// Index of the spectral centroid (Hz) in a frame.
+pub const CENTROID_OFFSET: usize = N_MFCC;
+/// Where the chroma group starts in a frame.
+pub const CHROMA_OFFSET: usize = CENTROID_OFFSET + 1;
+/// Where the spectral-contrast group starts in a frame.
+pub const CONTRAST_OFFSET: usize = CHROMA_OFFSET + N_CHROMA;
+
+/// One frame of features, laid out as the offsets above.
+pub type FeatureFrame = [f32; N_FEATURES];
+
+/// Frames per classification window (94 frames ≈ 3.0 s), as the original project's 3 s.
+pub const WINDOW_FRAMES: usize = 94;
+/// LSTM layers.
+pub const N_LAYERS: usize = 2;
+/// LSTM hidden units per layer.
+pub const HIDDEN: usize = 64;
+/// Genres (logits) the model distinguishes.
+pub const N_GENRES: usize = 10;
+/// Longest genre label in the weights blob, in bytes of UTF-8.
+pub const MAX_LABEL_LEN: usize = 16;
+
+/// Fingerprint of every value above that changes what a feature means or what shape a model
+/// has. A weights blob records the fingerprint it was trained for; loading checks it.
+pub const FINGERPRINT: u32 = {
+    let words: [u32; 15] = [
+        SAMPLE_RATE_HZ,
+        N_FFT as u32,
+        HOP as u32,
+        N_MELS as u32,
+        N_MFCC as u32,
+        N_CHROMA as u32,
+        CONTRAST_FMIN_HZ.to_bits(),
+        N_CONTRAST_BANDS as u32,
+        CONTRAST_QUANTILE.to_bits(),
+        AMIN.to_bits(),
+        N_FEATURES as u32,
+        WINDOW_FRAMES as u32,
+        N_LAYERS as u32,
+        HIDDEN as u32,
+        N_GENRES as u32,
+    ];
+    // FNV-1a over the little-endian bytes of each word.
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut i = 0;
+    while i < words.len() {
+        let bytes = words[i].to_le_bytes();
+        let mut j = 0;
+        while j < 4 {
+            hash ^= bytes[j] as u32;
+            hash = hash.wrapping_mul(0x0100_0193);
+            j += 1;
+        }
+        i += 1;
+    }
+    hash
+};
