@@ -16,3 +16,7 @@
 extern crate std;
 
 pub mod config;
+pub mod fixed;
+pub mod format;
+pub mod lstm;
+pub mod quant;

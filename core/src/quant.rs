@@ -1,0 +1,449 @@
+//! The integer-only LSTM engine over a parsed weights blob ([`Model`]), its calibration, and
+//! (feature `std`) the float→fixed conversion done once at export ([`quantize`], [`prepare`]).
+//!
+//! [`QuantEngine::step`] uses no float operation (it runs unchanged on a Cortex-M0+);
+//! the only float steps are [`Model::quantize_input`] before it and [`probabilities`] after.
+//!
+//! Number formats (`Qn` = value · 2^n in an integer):
+//!
+//! | quantity | type | format |
+//! |---|---|---|
+//! | input feature `x_q` | `i8` | `round((x - mean) · mul)` clamped to ±127; per feature `mul = 1/(std · s_in)`, `s_in = max|x_norm| / 127` |
+//! | weights `w_ih`, `w_hh`, head | `i8` | symmetric, one scale per output row (folded into the row's [`Requant`]) |
+//! | accumulators | `i32` | `Σ w · x` (≤ 64 terms of 127·32768: never overflows) |
+//! | gate pre-activation | `i32` | Q16: `requant_x(acc_x) + requant_h(acc_h) + bias`, saturating |
+//! | gates i, f, g, o | `i16` | Q15 ([`sigmoid_q15`] / [`tanh_q15`], ≤ 2 LSB from exact) |
+//! | hidden state `h` | `i16` | Q15 |
+//! | cell state `c` | `i16` | Q(15-n).n, `n` = [`Model::cell_frac_bits`] per layer (6..=15), from calibration |
+//! | logits | `i32` | Q16 ([`LOGIT_FRAC_BITS`]) |
+//!
+//! Cell update, with round-half-up shifts ([`round_shr`]) and saturation to ±32767:
+//! `c' = (f·c) >> 15 + (i·g) >> (30 - n)`, `h' = (o · tanh(c')) >> 15`.
+//!
+//! Each gate row has two requantisations because `x` (i8, per-feature scales) and `h` (Q15)
+//! have unrelated scales: sharing one weight scale would crush the recurrent weights.
+//!
+//! Calibration: run [`crate::lstm::FloatEngine`] over training windows and call
+//! [`Calibration::observe`] after each step; it records `max |x_norm|` per feature and
+//! `max |c|` per layer. [`quantize`] then picks `s_in` and the cell format (with
+//! [`CELL_HEADROOM`]).
+
+use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS};
+use crate::fixed::{requantize, round_shr, sat_i16, sigmoid_q15, tanh_q15, ACT_FRAC_BITS};
+use crate::format::{le_i32, LayerView, Model};
+use crate::lstm::{FloatEngine, GATES};
+
+/// Fraction bits of the gate pre-activations (Q16 in `i32`).
+pub const PRE_FRAC_BITS: u32 = 16;
+/// Fraction bits of [`QuantEngine::logits`]: a logit is `value as f32 / 65536.0`.
+pub const LOGIT_FRAC_BITS: u32 = 16;
+/// The cell format leaves this factor of headroom above the largest calibrated `|c|`.
+pub const CELL_HEADROOM: f32 = 1.5;
+
+/// Streaming state of the integer engine (h, c per layer, gate scratch): 1.0 kB, owned by
+/// the caller (a `static` on the device).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuantEngine {
+    h: [[i16; HIDDEN]; N_LAYERS],
+    c: [[i16; HIDDEN]; N_LAYERS],
+    gates: [i16; GATES],
+}
+
+impl Default for QuantEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Dot product of an `i8` weight row (stored as bytes) with an input row, in `i32`.
+#[inline]
+fn dot<T: Copy + Into<i32>>(w: &[u8], x: &[T]) -> i32 {
+    let mut acc = 0i32;
+    for (&w, &x) in w.iter().zip(x) {
+        acc += i32::from(w as i8) * x.into();
+    }
+    acc
+}
+
+/// One layer step: all gate rows from `x` and the old `h`, then the cell/hidden update.
+fn layer_step<T: Copy + Into<i32>>(
+    l: &LayerView<'_>,
+    x: &[T],
+    h: &mut [i16; HIDDEN],
+    c: &mut [i16; HIDDEN],
+    gates: &mut [i16; GATES],
+) {
+    let rows = l
+        .w_ih
+        .chunks_exact(x.len())
+        .zip(l.w_hh.chunks_exact(HIDDEN))
+        .zip(l.bias.chunks_exact(4));
+    for (r, ((wx, wh), b)) in rows.enumerate() {
+        let zx = requantize(dot(wx, x), l.requant_x.get(r));
+        let zh = requantize(dot(wh, &h[..]), l.requant_h.get(r));
+        let z = zx.saturating_add(zh).saturating_add(le_i32(b));
+        gates[r] = if r / HIDDEN == 2 {
+            tanh_q15(z, PRE_FRAC_BITS)
+        } else {
+            sigmoid_q15(z, PRE_FRAC_BITS)
+        };
+    }
+    let n = l.cell_frac_bits;
+    for k in 0..HIDDEN {
+        let i = i32::from(gates[k]);
+        let f = i32::from(gates[HIDDEN + k]);
+        let g = i32::from(gates[2 * HIDDEN + k]);
+        let o = i32::from(gates[3 * HIDDEN + k]);
+        // f, i, o in [0, 32767], g and c in ±32767: each product < 2^30.
+        let fc = round_shr(f * i32::from(c[k]), ACT_FRAC_BITS);
+        let ig = round_shr(i * g, 2 * ACT_FRAC_BITS - n);
+        c[k] = sat_i16(fc + ig);
+        let t = i32::from(tanh_q15(i32::from(c[k]), n));
+        h[k] = sat_i16(round_shr(o * t, ACT_FRAC_BITS));
+    }
+}
+
+impl QuantEngine {
+    /// Zero state.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            h: [[0; HIDDEN]; N_LAYERS],
+            c: [[0; HIDDEN]; N_LAYERS],
+            gates: [0; GATES],
+        }
+    }
+
+    /// Back to the zero state (start of a window).
+    pub fn reset(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Advances both layers by one quantised frame (from [`Model::quantize_input`]).
+    /// Integer-only; about 57 k `i8`×`i8`/`i16` multiply-accumulates.
+    pub fn step(&mut self, m: &Model<'_>, input: &[i8; N_FEATURES]) {
+        let [h0, h1] = &mut self.h;
+        let [c0, c1] = &mut self.c;
+        layer_step(&m.layers[0], input, h0, c0, &mut self.gates);
+        let x1 = *h0;
+        layer_step(&m.layers[1], &x1, h1, c1, &mut self.gates);
+    }
+
+    /// Logits of the top layer's current hidden state, Q16 ([`LOGIT_FRAC_BITS`]).
+    #[must_use]
+    pub fn logits(&self, m: &Model<'_>) -> [i32; N_GENRES] {
+        let h = &self.h[N_LAYERS - 1];
+        let mut out = [0i32; N_GENRES];
+        let rows = m.head.w.chunks_exact(HIDDEN).zip(m.head.bias.chunks_exact(4));
+        for (g, (w, b)) in rows.enumerate() {
+            out[g] = requantize(dot(w, h), m.head.requant.get(g)).saturating_add(le_i32(b));
+        }
+        out
+    }
+
+    /// Hidden state of `layer`, Q15.
+    ///
+    /// # Panics
+    /// If `layer >= N_LAYERS`.
+    #[must_use]
+    pub fn hidden(&self, layer: usize) -> &[i16; HIDDEN] {
+        &self.h[layer]
+    }
+
+    /// Cell state of `layer`, in [`Model::cell_frac_bits`] fraction bits.
+    ///
+    /// # Panics
+    /// If `layer >= N_LAYERS`.
+    #[must_use]
+    pub fn cell(&self, layer: usize) -> &[i16; HIDDEN] {
+        &self.c[layer]
+    }
+}
+
+impl Model<'_> {
+    /// Normalises and quantises one feature frame: `round((x - mean) · mul)` clamped to ±127
+    /// (NaN gives 0). The only float step of inference; bit-identical on host and device.
+    #[must_use]
+    pub fn quantize_input(&self, frame: &FeatureFrame) -> [i8; N_FEATURES] {
+        core::array::from_fn(|j| {
+            let v = libm::roundf((frame[j] - self.input_mean(j)) * self.input_mul(j));
+            // `as` saturates and maps NaN to 0.
+            v.clamp(-127.0, 127.0) as i8
+        })
+    }
+}
+
+/// Q16 logits to floats.
+#[must_use]
+pub fn dequantize_logits(logits: &[i32; N_GENRES]) -> [f32; N_GENRES] {
+    core::array::from_fn(|g| logits[g] as f32 / (1u32 << LOGIT_FRAC_BITS) as f32)
+}
+
+/// Softmax of the dequantised logits (float, outside the integer step).
+#[must_use]
+pub fn probabilities(logits: &[i32; N_GENRES]) -> [f32; N_GENRES] {
+    crate::lstm::softmax(&dequantize_logits(logits))
+}
+
+/// Activation ranges seen while running the float model over calibration data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    input_absmax: [f32; N_FEATURES],
+    cell_absmax: [f32; N_LAYERS],
+    steps: u64,
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Calibration {
+    /// Nothing observed yet.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            input_absmax: [0.0; N_FEATURES],
+            cell_absmax: [0.0; N_LAYERS],
+            steps: 0,
+        }
+    }
+
+    /// Records the engine's state after a [`FloatEngine::step`]; non-finite values are
+    /// ignored.
+    pub fn observe(&mut self, e: &FloatEngine) {
+        fn absmax(acc: &mut f32, v: f32) {
+            if v.is_finite() && v.abs() > *acc {
+                *acc = v.abs();
+            }
+        }
+        for (m, &x) in self.input_absmax.iter_mut().zip(e.normalized_input()) {
+            absmax(m, x);
+        }
+        for (l, m) in self.cell_absmax.iter_mut().enumerate() {
+            for &c in e.cell(l) {
+                absmax(m, c);
+            }
+        }
+        self.steps += 1;
+    }
+
+    /// Largest `|(x - mean) / std|` seen per feature.
+    #[must_use]
+    pub fn input_absmax(&self) -> &[f32; N_FEATURES] {
+        &self.input_absmax
+    }
+
+    /// Largest `|c|` seen per layer.
+    #[must_use]
+    pub fn cell_absmax(&self) -> &[f32; N_LAYERS] {
+        &self.cell_absmax
+    }
+
+    /// Steps observed.
+    #[must_use]
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+}
+
+#[cfg(feature = "std")]
+pub use host::{prepare, quantize, PrepareError};
+
+/// Float → fixed conversion, once, on the host.
+#[cfg(feature = "std")]
+mod host {
+    use super::{Calibration, CELL_HEADROOM, LOGIT_FRAC_BITS, PRE_FRAC_BITS};
+    use crate::config::{HIDDEN, N_FEATURES, N_GENRES};
+    use crate::fixed::{Requant, ACT_FRAC_BITS};
+    use crate::format::{
+        write, FormatError, QuantHead, QuantLayer, QuantParams, MAX_CELL_FRAC_BITS,
+        MIN_CELL_FRAC_BITS,
+    };
+    use crate::lstm::{FloatLayer, FloatModel, GATES};
+    use std::boxed::Box;
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    // The head's rows are quantised to the gate pre-activation format, Q16.
+    const _: () = assert!(LOGIT_FRAC_BITS == PRE_FRAC_BITS);
+
+    /// Why [`quantize`] / [`prepare`] failed.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum PrepareError {
+        /// The calibration observed no step.
+        NotCalibrated,
+        /// Not exactly one label per genre.
+        LabelCount {
+            /// Labels given.
+            actual: usize,
+        },
+        /// A scale that [`Requant`] cannot express (weights or biases far out of range).
+        Scale {
+            /// Section ("layer0.x", "head", ...).
+            section: &'static str,
+            /// Row.
+            row: usize,
+        },
+        /// The blob writer rejected the result (e.g. a label over 16 bytes).
+        Format(FormatError),
+    }
+
+    impl core::fmt::Display for PrepareError {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match self {
+                Self::NotCalibrated => write!(f, "calibration observed no step"),
+                Self::LabelCount { actual } => {
+                    write!(f, "{actual} labels, expected {N_GENRES}")
+                }
+                Self::Scale { section, row } => {
+                    write!(f, "{section} row {row}: scale out of range")
+                }
+                Self::Format(e) => write!(f, "{e}"),
+            }
+        }
+    }
+
+    impl std::error::Error for PrepareError {}
+
+    impl From<FormatError> for PrepareError {
+        fn from(e: FormatError) -> Self {
+            Self::Format(e)
+        }
+    }
+
+    /// Symmetric per-row quantisation of `row · col_scale` (f64): the `i8` row and the
+    /// real factor taking `Σ q·x_int` to Q16, given the input's integer step `in_step`.
+    fn quant_row<const W: usize>(
+        row: &[f32; W],
+        col_scale: &[f64; W],
+        section: &'static str,
+        r: usize,
+    ) -> Result<([i8; W], Requant), PrepareError> {
+        let w: [f64; W] = core::array::from_fn(|k| f64::from(row[k]) * col_scale[k]);
+        let max = w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let scale = max / 127.0;
+        let q = core::array::from_fn(|k| {
+            if scale > 0.0 {
+                (w[k] / scale).round().clamp(-127.0, 127.0) as i8
+            } else {
+                0
+            }
+        });
+        let real = scale * f64::from(1u32 << PRE_FRAC_BITS);
+        let rq = Requant::from_real(real).ok_or(PrepareError::Scale { section, row: r })?;
+        Ok((q, rq))
+    }
+
+    /// Q16 bias, saturated to `i32`.
+    fn q16(v: f64) -> i32 {
+        (v * f64::from(1u32 << PRE_FRAC_BITS))
+            .round()
+            .clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
+    }
+
+    /// Cell fraction bits: the most that still hold `CELL_HEADROOM · max|c|`.
+    fn cell_frac_bits(absmax: f32) -> u8 {
+        let need = f64::from(absmax * CELL_HEADROOM);
+        let mut n = MAX_CELL_FRAC_BITS;
+        while n > MIN_CELL_FRAC_BITS && 2f64.powi(15 - i32::from(n)) < need {
+            n -= 1;
+        }
+        n
+    }
+
+    fn layer<const IN: usize>(
+        f: &FloatLayer<IN>,
+        in_scale: &[f64; IN],
+        cell_absmax: f32,
+        names: (&'static str, &'static str),
+    ) -> Result<Box<QuantLayer<IN>>, PrepareError> {
+        let h_scale = [2f64.powi(-(ACT_FRAC_BITS as i32)); HIDDEN];
+        let mut q = Box::new(QuantLayer {
+            cell_frac_bits: cell_frac_bits(cell_absmax),
+            w_ih: [[0; IN]; GATES],
+            w_hh: [[0; HIDDEN]; GATES],
+            requant_x: [Requant { mult: 0, shift: 31 }; GATES],
+            requant_h: [Requant { mult: 0, shift: 31 }; GATES],
+            bias: [0; GATES],
+        });
+        for r in 0..GATES {
+            (q.w_ih[r], q.requant_x[r]) = quant_row(&f.w_ih[r], in_scale, names.0, r)?;
+            (q.w_hh[r], q.requant_h[r]) = quant_row(&f.w_hh[r], &h_scale, names.1, r)?;
+            q.bias[r] = q16(f64::from(f.b_ih[r]) + f64::from(f.b_hh[r]));
+        }
+        Ok(q)
+    }
+
+    /// All float→fixed work: input scales from `calib`, per-row `i8` weights and
+    /// requantisation factors, Q16 biases, cell formats.
+    ///
+    /// # Errors
+    /// [`PrepareError::NotCalibrated`], [`PrepareError::LabelCount`], or
+    /// [`PrepareError::Scale`] for a row whose factor cannot be represented.
+    pub fn quantize(
+        float: &FloatModel,
+        calib: &Calibration,
+        labels: &[&str],
+    ) -> Result<Box<QuantParams>, PrepareError> {
+        if calib.steps() == 0 {
+            return Err(PrepareError::NotCalibrated);
+        }
+        if labels.len() != N_GENRES {
+            return Err(PrepareError::LabelCount {
+                actual: labels.len(),
+            });
+        }
+        // Integer step of each quantised input feature, in normalised units.
+        let s_in: [f64; N_FEATURES] = core::array::from_fn(|j| {
+            let m = f64::from(calib.input_absmax()[j]);
+            if m > 0.0 {
+                m / 127.0
+            } else {
+                1.0 / 127.0
+            }
+        });
+        let input_mul: [f32; N_FEATURES] =
+            core::array::from_fn(|j| (1.0 / (f64::from(float.norm_std[j]) * s_in[j])) as f32);
+        // The step the device really applies, after rounding `mul` to f32.
+        let in_scale: [f64; N_FEATURES] = core::array::from_fn(|j| {
+            1.0 / (f64::from(float.norm_std[j]) * f64::from(input_mul[j]))
+        });
+        let h_scale = [2f64.powi(-(ACT_FRAC_BITS as i32)); HIDDEN];
+        let cells = calib.cell_absmax();
+        let layer0 = layer(&float.layer0, &in_scale, cells[0], ("layer0.x", "layer0.h"))?;
+        let layer1 = layer(&float.layer1, &h_scale, cells[1], ("layer1.x", "layer1.h"))?;
+        let mut head = QuantHead {
+            w: [[0; HIDDEN]; N_GENRES],
+            requant: [Requant { mult: 0, shift: 31 }; N_GENRES],
+            bias: [0; N_GENRES],
+        };
+        for g in 0..N_GENRES {
+            (head.w[g], head.requant[g]) = quant_row(&float.head_w[g], &h_scale, "head", g)?;
+            head.bias[g] = q16(f64::from(float.head_b[g]));
+        }
+        Ok(Box::new(QuantParams {
+            labels: core::array::from_fn(|g| labels[g].to_string()),
+            input_mean: float.norm_mean,
+            input_mul,
+            layer0: *layer0,
+            layer1: *layer1,
+            head,
+        }))
+    }
+
+    /// [`quantize`] then [`write`]: the blob for `weights/*.tgm`.
+    ///
+    /// # Errors
+    /// As [`quantize`], plus [`PrepareError::Format`] when a label is not 1..=16 bytes.
+    pub fn prepare(
+        float: &FloatModel,
+        calib: &Calibration,
+        labels: &[&str],
+    ) -> Result<Vec<u8>, PrepareError> {
+        let p = quantize(float, calib, labels)?;
+        Ok(write(&p)?)
+    }
+}
