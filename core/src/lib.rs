@@ -20,3 +20,14 @@ pub mod fixed;
 pub mod format;
 pub mod lstm;
 pub mod quant;
+
+pub mod centroid;
+pub mod chroma;
+pub mod contrast;
+pub mod frontend;
+pub mod mel;
+pub mod mfcc;
+pub mod stft;
+pub mod tables;
+
+pub use frontend::Frontend;

@@ -1,0 +1,65 @@
+//! Spectral contrast (`librosa.feature.spectral_contrast(fmin=200, n_bands=6,
+//! quantile=0.02)`, with `power_to_db` not clipped by `top_db`).
+//!
+//! Per band, the mean of the `q` largest magnitudes (peak) minus the mean of the `q` smallest
+//! (valley), both in dB of the magnitude. Band bins and `q` come from [`crate::tables`], which
+//! reproduces librosa's band edges (the extra bin below each band above the first, the last
+//! bin dropped below the top band, everything above for the top band).
+
+use crate::config::{N_BINS, N_CONTRAST_BANDS};
+use crate::mel::power_to_db;
+use crate::tables::{CONTRAST_LEN, CONTRAST_MAX_Q, CONTRAST_Q, CONTRAST_START};
+
+/// Values of the spectral-contrast group: one per band plus the band above the last edge.
+pub const N_CONTRAST: usize = N_CONTRAST_BANDS + 1;
+
+/// Writes the spectral contrast of the magnitude spectrum `magnitude` (dB) into `contrast`.
+pub fn spectral_contrast(magnitude: &[f32; N_BINS], contrast: &mut [f32; N_CONTRAST]) {
+    for (b, out) in contrast.iter_mut().enumerate() {
+        let start = usize::from(CONTRAST_START[b]);
+        let band = &magnitude[start..start + usize::from(CONTRAST_LEN[b])];
+        let q = usize::from(CONTRAST_Q[b]);
+        let (valley, peak) = extremes(band, q);
+        *out = power_to_db(peak) - power_to_db(valley);
+    }
+}
+
+/// Means of the `q` smallest and the `q` largest values of `band`, each summed in ascending
+/// order as numpy's mean of the sorted band does. Keeps two sorted buffers of `q` values
+/// instead of sorting the band.
+fn extremes(band: &[f32], q: usize) -> (f32, f32) {
+    // Ascending `q` smallest so far, and descending `q` largest so far.
+    let mut low = [f32::INFINITY; CONTRAST_MAX_Q];
+    let mut high = [f32::NEG_INFINITY; CONTRAST_MAX_Q];
+    let (low, high) = (&mut low[..q], &mut high[..q]);
+    for &x in band {
+        insert(low, x, |a, b| a < b);
+        insert(high, x, |a, b| a > b);
+    }
+    let mut valley = 0.0f32;
+    for &x in low.iter() {
+        valley += x;
+    }
+    let mut peak = 0.0f32;
+    for &x in high.iter().rev() {
+        peak += x;
+    }
+    let n = q as f32;
+    (valley / n, peak / n)
+}
+
+/// Inserts `x` into `kept`, ordered by `before`, if it belongs there; drops the last entry.
+fn insert(kept: &mut [f32], x: f32, before: impl Fn(f32, f32) -> bool) {
+    let Some(last) = kept.len().checked_sub(1) else {
+        return;
+    };
+    if !before(x, kept[last]) {
+        return;
+    }
+    let mut i = last;
+    while i > 0 && before(x, kept[i - 1]) {
+        kept[i] = kept[i - 1];
+        i -= 1;
+    }
+    kept[i] = x;
+}

@@ -1,0 +1,127 @@
+//! Streaming frontend: 16 kHz i16 PCM in, one [`FeatureFrame`] of 33 librosa features out per
+//! hop. No heap; all state lives inline in [`Frontend`] (≈ 8 KiB), so it can be a `static`.
+//!
+//! Frame `t` is centred on input sample `t·HOP`, as librosa's `center=True` with zero padding:
+//! the stream starts with `N_FFT/2` zeros, so the first frame is emitted after `N_FFT/2`
+//! samples. The stream has no end, so librosa's frames over the zero-padded end are never
+//! emitted; frame `t` equals librosa's frame `t` for every `t` it does emit.
+
+use crate::centroid::spectral_centroid;
+use crate::chroma::chroma;
+use crate::config::{
+    FeatureFrame, CENTROID_OFFSET, CHROMA_OFFSET, CONTRAST_FMIN_HZ, CONTRAST_OFFSET,
+    CONTRAST_QUANTILE, HOP, MFCC_OFFSET, N_BINS, N_CHROMA, N_CONTRAST_BANDS, N_FEATURES, N_FFT,
+    N_MELS, N_MFCC, SAMPLE_RATE_HZ,
+};
+use crate::contrast::{spectral_contrast, N_CONTRAST};
+use crate::mel::mel_power;
+use crate::mfcc::mfcc;
+use crate::stft::{magnitude, power_spectrum};
+use crate::tables;
+
+// The generated tables must describe this configuration (rerun gen_tables.py if not).
+const _: () = {
+    assert!(tables::GEN_SAMPLE_RATE_HZ == SAMPLE_RATE_HZ);
+    assert!(tables::GEN_N_FFT == N_FFT);
+    assert!(tables::GEN_N_MELS == N_MELS);
+    assert!(tables::GEN_N_MFCC == N_MFCC);
+    assert!(tables::GEN_N_CHROMA == N_CHROMA);
+    assert!(tables::GEN_CONTRAST_FMIN_HZ.to_bits() == CONTRAST_FMIN_HZ.to_bits());
+    assert!(tables::GEN_N_CONTRAST_BANDS == N_CONTRAST_BANDS);
+    assert!(tables::GEN_CONTRAST_QUANTILE.to_bits() == CONTRAST_QUANTILE.to_bits());
+    assert!(tables::CONTRAST_Q.len() == N_CONTRAST);
+    let mut b = 0;
+    while b < N_CONTRAST {
+        let q = tables::CONTRAST_Q[b] as usize;
+        assert!(q >= 1 && q <= tables::CONTRAST_MAX_Q);
+        assert!(q <= tables::CONTRAST_LEN[b] as usize);
+        assert!(tables::CONTRAST_START[b] as usize + tables::CONTRAST_LEN[b] as usize <= N_BINS);
+        b += 1;
+    }
+    assert!(N_FEATURES == CONTRAST_OFFSET + N_CONTRAST);
+    assert!(HOP <= N_FFT);
+    // The FFT is microfft's rfft_1024.
+    assert!(N_FFT == 1024);
+};
+
+/// Streaming feature extractor; see the module docs for the framing.
+#[derive(Clone)]
+pub struct Frontend {
+    /// The last `filled` samples of the stream (oldest first); a frame when full.
+    samples: [i16; N_FFT],
+    /// Valid samples at the start of `samples`.
+    filled: usize,
+    /// FFT work buffer.
+    scratch: [f32; N_FFT],
+    /// Power spectrum of the current frame.
+    power: [f32; N_BINS],
+    /// Magnitude spectrum of the current frame.
+    magnitude: [f32; N_BINS],
+}
+
+impl Default for Frontend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Frontend {
+    /// A frontend at the start of a stream (`N_FFT/2` zeros already in, as librosa's centring).
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            samples: [0; N_FFT],
+            filled: N_FFT / 2,
+            scratch: [0.0; N_FFT],
+            power: [0.0; N_BINS],
+            magnitude: [0.0; N_BINS],
+        }
+    }
+
+    /// Starts a new stream, as [`Frontend::new`].
+    pub fn reset(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Pushes any number of 16 kHz i16 PCM samples; calls `on_frame` once per completed hop,
+    /// in stream order. Any input is valid: every feature of every frame is finite.
+    pub fn push(&mut self, pcm: &[i16], mut on_frame: impl FnMut(&FeatureFrame)) {
+        let mut rest = pcm;
+        while !rest.is_empty() {
+            let take = rest.len().min(N_FFT - self.filled);
+            let (now, later) = rest.split_at(take);
+            self.samples[self.filled..self.filled + take].copy_from_slice(now);
+            self.filled += take;
+            rest = later;
+            if self.filled == N_FFT {
+                on_frame(&self.frame());
+                self.samples.copy_within(HOP.., 0);
+                self.filled = N_FFT - HOP;
+            }
+        }
+    }
+
+    /// Features of the full frame in `samples`.
+    fn frame(&mut self) -> FeatureFrame {
+        let mut out = [0.0; N_FEATURES];
+        power_spectrum(&self.samples, &mut self.scratch, &mut self.power);
+        magnitude(&self.power, &mut self.magnitude);
+
+        let mut mel = [0.0; N_MELS];
+        mel_power(&self.power, &mut mel);
+        let mut coefficients = [0.0; N_MFCC];
+        mfcc(&mut mel, &mut coefficients);
+        out[MFCC_OFFSET..MFCC_OFFSET + N_MFCC].copy_from_slice(&coefficients);
+
+        out[CENTROID_OFFSET] = spectral_centroid(&self.magnitude);
+
+        let mut classes = [0.0; N_CHROMA];
+        chroma(&self.power, &mut classes);
+        out[CHROMA_OFFSET..CHROMA_OFFSET + N_CHROMA].copy_from_slice(&classes);
+
+        let mut contrast = [0.0; N_CONTRAST];
+        spectral_contrast(&self.magnitude, &mut contrast);
+        out[CONTRAST_OFFSET..CONTRAST_OFFSET + N_CONTRAST].copy_from_slice(&contrast);
+        out
+    }
+}

@@ -1,0 +1,25 @@
+//! Slaney mel filterbank (sparse, from [`crate::tables`]) and librosa's `power_to_db`.
+
+use crate::config::{AMIN, N_BINS, N_MELS};
+use crate::tables::{MEL_LEN, MEL_START, MEL_WEIGHTS};
+
+/// Mel-band powers `M[b] = Σ_k W[b][k]·power[k]` (librosa.feature.melspectrogram, power 2).
+pub fn mel_power(power: &[f32; N_BINS], mel: &mut [f32; N_MELS]) {
+    let mut w = 0;
+    for ((out, &start), &len) in mel.iter_mut().zip(MEL_START.iter()).zip(MEL_LEN.iter()) {
+        let (start, len) = (usize::from(start), usize::from(len));
+        let mut acc = 0.0f32;
+        for (&weight, &p) in MEL_WEIGHTS[w..w + len].iter().zip(&power[start..start + len]) {
+            acc += weight * p;
+        }
+        *out = acc;
+        w += len;
+    }
+}
+
+/// Decibels of a power, `10·log10(max(AMIN, p))`, as `librosa.power_to_db` with `ref=1.0`
+/// and no `top_db` clipping. `libm` keeps the result bit-identical on host and device.
+#[must_use]
+pub fn power_to_db(p: f32) -> f32 {
+    10.0 * libm::log10f(if p > AMIN { p } else { AMIN })
+}
