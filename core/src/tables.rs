@@ -14,11 +14,11 @@ pub const GEN_N_MFCC: usize = 13;
 /// See [`GEN_SAMPLE_RATE_HZ`].
 pub const GEN_N_CHROMA: usize = 12;
 /// See [`GEN_SAMPLE_RATE_HZ`].
-pub const GEN_CONTRAST_FMIN_HZ: f32 = 2e+02;
+pub const GEN_CONTRAST_FMIN_HZ: f32 = 200.0;
 /// See [`GEN_SAMPLE_RATE_HZ`].
 pub const GEN_N_CONTRAST_BANDS: usize = 6;
 /// See [`GEN_SAMPLE_RATE_HZ`].
-pub const GEN_CONTRAST_QUANTILE: f32 = 2e-02;
+pub const GEN_CONTRAST_QUANTILE: f32 = 0.02;
 
 /// Periodic Hann window, samples `0..=N_FFT/2` (the rest mirror: `w[n] = w[N_FFT - n]`).
 pub static WINDOW_HALF: [f32; 513] = [
