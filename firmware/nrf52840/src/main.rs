@@ -1,0 +1,84 @@
+//! tinygenre on an nRF52840 board: the PDM microphone at 16 kHz, double-buffered, feeds the
+//! shared pipeline; every 3-second window logs its genre and confidence over defmt-rtt and
+//! shows the genre's colour on the RGB LED.
+//!
+//! Boards: Arduino Nano 33 BLE Sense (default) or Seeed XIAO nRF52840 Sense (`--features
+//! xiao`); see `board.rs` for the pins and `README.md` for flashing.
+#![no_std]
+#![no_main]
+
+mod board;
+mod led;
+
+use defmt::{info, Debug2Format};
+use embassy_executor::Spawner;
+use embassy_nrf::gpio::{Level, Output, OutputDrive};
+use embassy_nrf::pdm::{self, Frequency, Pdm, Ratio, SamplerState};
+use embassy_nrf::{bind_interrupts, peripherals};
+use embassy_time::Timer;
+use genre_core::format::Model;
+use genre_core::quant::probabilities;
+use static_cell::ConstStaticCell;
+use tinygenre_pipeline::{Pipeline, WEIGHTS};
+use {defmt_rtt as _, panic_probe as _};
+
+bind_interrupts!(struct Irqs {
+    PDM => pdm::InterruptHandler<peripherals::PDM>;
+});
+
+/// Samples per DMA buffer: 16 ms at 16 kHz. The pipeline must finish a block (at most one
+/// hop's frontend and LSTM step) before the other buffer fills.
+const BLOCK: usize = 256;
+
+/// The pipeline's state and the two capture buffers live in `.bss`, not on the stack.
+static PIPELINE: ConstStaticCell<Pipeline> = ConstStaticCell::new(Pipeline::new());
+static BUFFERS: ConstStaticCell<[[i16; BLOCK]; 2]> = ConstStaticCell::new([[0; BLOCK]; 2]);
+
+#[embassy_executor::main]
+async fn main(_spawner: Spawner) {
+    let p = embassy_nrf::init(Default::default());
+    let board = board::Board::new(p);
+
+    let model = match Model::parse(WEIGHTS) {
+        Ok(model) => model,
+        Err(e) => defmt::panic!("the embedded weights do not parse: {}", Debug2Format(&e)),
+    };
+
+    let mut led = led::RgbLed::new(board.pwm, board.led_red, board.led_green, board.led_blue);
+    let _mic_power = Output::new(board.mic_power, Level::High, OutputDrive::HighDrive);
+    // The MP34DT05/MSM261 microphones need a few ms after power-up before data is valid.
+    Timer::after_millis(10).await;
+
+    // PDM clock 32 MHz / 25 = 1.280 MHz, decimated by 80: exactly 16 kHz (the default clock,
+    // 1.032 MHz, would give 12.9 kHz).
+    let config = pdm::Config {
+        frequency: Frequency::_1280k,
+        ratio: Ratio::Ratio80,
+        ..Default::default()
+    };
+    let mut mic = Pdm::new(board.pdm, Irqs, board.pdm_clk, board.pdm_din, config);
+
+    info!(
+        "tinygenre: listening at 16 kHz, {} samples per buffer",
+        BLOCK
+    );
+    let pipeline = PIPELINE.take();
+    let result = mic
+        .run_task_sampler(BUFFERS.take(), |block| {
+            pipeline.push(&model, block, &(), |window| {
+                let confidence = probabilities(&window.logits)[window.top1];
+                info!(
+                    "window {}: {} ({}%)",
+                    window.index,
+                    model.label(window.top1),
+                    (confidence * 100.0) as u32
+                );
+                led.show(window.top1);
+            });
+            SamplerState::Sampled
+        })
+        .await;
+    if let Err(e) = result {
+        defmt::panic!("PDM capture failed: {}", e);
+    }
+}

@@ -1,0 +1,148 @@
+//! tinygenre on QEMU's mps2-an386 (Cortex-M4F).
+//!
+//! `tinygenre-qemu FILE.raw [--bench]` (arguments via semihosting's command line): streams the
+//! 16 kHz mono little-endian i16 PCM file from the host in DMA-sized blocks through the shared
+//! pipeline and prints one `window <index> <label> <l0> … <l9>` line per window on semihosting
+//! stdout. `--bench` adds the measured costs (SysTick under `-icount shift=0`, see [`clock`])
+//! and the peak stack. Exit status: 0 on success, 1 on bad arguments or I/O errors, 2 when
+//! the embedded weights do not parse.
+#![no_std]
+#![no_main]
+
+mod clock;
+mod stack;
+
+use core::ffi::CStr;
+
+use cortex_m_rt::entry;
+use genre_core::format::Model;
+use semihosting::{eprintln, fs::File, io::Read, println, process};
+use static_cell::ConstStaticCell;
+use tinygenre_pipeline::{Pipeline, WEIGHTS};
+
+/// Samples per block, as one half of a double-buffered DMA capture would deliver them.
+const BLOCK: usize = 256;
+/// Longest PCM path accepted on the command line, in bytes.
+const MAX_PATH: usize = 512;
+
+/// The pipeline's state lives in `.bss`, not on the stack.
+static PIPELINE: ConstStaticCell<Pipeline> = ConstStaticCell::new(Pipeline::new());
+
+#[entry]
+fn main() -> ! {
+    let painted = stack::paint();
+    let mut core = cortex_m::Peripherals::take().expect("first and only take");
+    let watch = clock::SysTickWatch::start(&mut core.SYST);
+
+    let mut path = [0u8; MAX_PATH + 1];
+    let (path, bench) = match parse_args(&mut path) {
+        Ok(args) => args,
+        Err(message) => fail(1, message),
+    };
+    let model = match Model::parse(WEIGHTS) {
+        Ok(model) => model,
+        Err(e) => {
+            eprintln!("error: the embedded weights do not parse: {e:?}");
+            process::exit(2)
+        }
+    };
+    let Ok(mut file) = File::open(path) else {
+        eprintln!("error: cannot open {path:?}");
+        process::exit(1)
+    };
+
+    let pipeline = PIPELINE.take();
+    let mut bytes = [0u8; 2 * BLOCK];
+    let mut pcm = [0i16; BLOCK];
+    loop {
+        let n = match read_block(&mut file, &mut bytes) {
+            Ok(n) => n,
+            Err(_) => fail(1, "error: reading the PCM file failed"),
+        };
+        let samples = n / 2;
+        for (sample, le) in pcm.iter_mut().zip(bytes[..2 * samples].chunks_exact(2)) {
+            *sample = i16::from_le_bytes([le[0], le[1]]);
+        }
+        pipeline.push(&model, &pcm[..samples], &watch, |window| {
+            println!("{}", window.line(&model));
+        });
+        if n < bytes.len() {
+            break;
+        }
+    }
+
+    if bench {
+        report(pipeline, &watch, &painted);
+    }
+    process::exit(0)
+}
+
+/// Reads the PCM path and the `--bench` flag; the path is copied NUL-terminated into `buf`.
+fn parse_args(buf: &mut [u8; MAX_PATH + 1]) -> Result<(&CStr, bool), &'static str> {
+    const USAGE: &str = "usage: tinygenre-qemu FILE.raw [--bench]";
+    let Ok(args) = semihosting::experimental::env::args::<1024>() else {
+        return Err("error: no semihosting command line (QEMU -semihosting-config arg=...)");
+    };
+    let mut path = None;
+    let mut bench = false;
+    for arg in (&args).skip(1) {
+        match arg {
+            Ok("--bench") => bench = true,
+            Ok(p) if path.is_none() && !p.is_empty() && p.len() <= MAX_PATH => path = Some(p),
+            _ => return Err(USAGE),
+        }
+    }
+    let path = path.ok_or(USAGE)?;
+    buf[..path.len()].copy_from_slice(path.as_bytes());
+    buf[path.len()] = 0;
+    CStr::from_bytes_until_nul(&buf[..])
+        .map(|p| (p, bench))
+        .map_err(|_| USAGE)
+}
+
+/// Fills `buf` from the file; fewer bytes than its length only at the end of the file.
+fn read_block(file: &mut File, buf: &mut [u8]) -> semihosting::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// Prints the cost report: instructions per hop for the frontend and the LSTM, per window
+/// end, and the peak stack.
+fn report(pipeline: &Pipeline, watch: &clock::SysTickWatch, painted: &stack::Painted) {
+    let calibration = watch.calibrate();
+    let per_tick = calibration.per_tick();
+    let costs = pipeline.costs();
+    let insns = |ticks: u64| ticks * u64::from(per_tick);
+    println!(
+        "bench systick: {} instructions in {} ticks = {per_tick} instructions per tick",
+        calibration.instructions, calibration.ticks
+    );
+    println!("bench hops: {}", costs.frames);
+    println!(
+        "bench frontend: {} instructions per hop (mean), {} per {BLOCK}-sample block (max)",
+        insns(costs.frontend_per_hop()),
+        insns(u64::from(costs.frontend_block.max)),
+    );
+    println!(
+        "bench lstm: {} instructions per hop (mean), {} (max)",
+        insns(costs.lstm_per_hop()),
+        insns(u64::from(costs.lstm_frame.max)),
+    );
+    println!(
+        "bench window-end: {} instructions per window (max)",
+        insns(u64::from(costs.window_end.max)),
+    );
+    println!("bench stack: {} bytes peak", painted.peak());
+}
+
+/// Prints `message` on semihosting stderr and exits with `status`.
+fn fail(status: i32, message: &str) -> ! {
+    eprintln!("{message}");
+    process::exit(status)
+}
