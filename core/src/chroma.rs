@@ -9,7 +9,11 @@ use crate::tables::{CHROMA_COUNT, CHROMA_FIRST, CHROMA_WEIGHTS};
 pub fn chroma(power: &[f32; N_BINS], chroma: &mut [f32; N_CHROMA]) {
     *chroma = [0.0; N_CHROMA];
     let mut w = 0;
-    for ((&p, &first), &count) in power.iter().zip(CHROMA_FIRST.iter()).zip(CHROMA_COUNT.iter()) {
+    for ((&p, &first), &count) in power
+        .iter()
+        .zip(CHROMA_FIRST.iter())
+        .zip(CHROMA_COUNT.iter())
+    {
         let mut class = usize::from(first);
         for &weight in &CHROMA_WEIGHTS[w..w + usize::from(count)] {
             chroma[class] += weight * p;
@@ -17,7 +21,9 @@ pub fn chroma(power: &[f32; N_BINS], chroma: &mut [f32; N_CHROMA]) {
         }
         w += usize::from(count);
     }
-    let max = chroma.iter().fold(0.0f32, |m, &c| if c > m { c } else { m });
+    let max = chroma
+        .iter()
+        .fold(0.0f32, |m, &c| if c > m { c } else { m });
     if max >= f32::MIN_POSITIVE {
         for c in chroma.iter_mut() {
             *c /= max;

@@ -9,7 +9,10 @@ pub fn mel_power(power: &[f32; N_BINS], mel: &mut [f32; N_MELS]) {
     for ((out, &start), &len) in mel.iter_mut().zip(MEL_START.iter()).zip(MEL_LEN.iter()) {
         let (start, len) = (usize::from(start), usize::from(len));
         let mut acc = 0.0f32;
-        for (&weight, &p) in MEL_WEIGHTS[w..w + len].iter().zip(&power[start..start + len]) {
+        for (&weight, &p) in MEL_WEIGHTS[w..w + len]
+            .iter()
+            .zip(&power[start..start + len])
+        {
             acc += weight * p;
         }
         *out = acc;

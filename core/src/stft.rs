@@ -11,11 +11,7 @@ const PCM_SCALE: f32 = 1.0 / 32768.0;
 
 /// Windows `frame` and writes its one-sided power spectrum `|X[k]|²` (k = 0..=N_FFT/2) into
 /// `power`; `scratch` is the FFT work buffer.
-pub fn power_spectrum(
-    frame: &[i16; N_FFT],
-    scratch: &mut [f32; N_FFT],
-    power: &mut [f32; N_BINS],
-) {
+pub fn power_spectrum(frame: &[i16; N_FFT], scratch: &mut [f32; N_FFT], power: &mut [f32; N_BINS]) {
     for (n, (out, &x)) in scratch.iter_mut().zip(frame.iter()).enumerate() {
         // Periodic Hann is symmetric about N_FFT/2: w[n] = w[N_FFT - n].
         let w = WINDOW_HALF[if n <= N_FFT / 2 { n } else { N_FFT - n }];

@@ -62,7 +62,12 @@ impl Golden {
         let bytes =
             std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let mut r = Reader(&bytes);
-        assert_eq!(&r.take::<4>(), b"TGFE", "{}: not a frontend golden", path.display());
+        assert_eq!(
+            &r.take::<4>(),
+            b"TGFE",
+            "{}: not a frontend golden",
+            path.display()
+        );
         assert_eq!(r.u32(), 1, "golden version");
         let (n_samples, n_frames) = (r.u32(), r.u32());
         assert_eq!(
@@ -124,7 +129,11 @@ fn db_err(x: f64, delta: f64) -> f64 {
 /// Orthonormal DCT-II coefficient (row `j`, column `i`) for `N_MELS` inputs.
 fn dct(j: usize, i: usize) -> f64 {
     let n = N_MELS as f64;
-    let scale = if j == 0 { (1.0 / n).sqrt() } else { (2.0 / n).sqrt() };
+    let scale = if j == 0 {
+        (1.0 / n).sqrt()
+    } else {
+        (2.0 / n).sqrt()
+    };
     scale * (std::f64::consts::PI * j as f64 * (2.0 * i as f64 + 1.0) / (2.0 * n)).cos()
 }
 
@@ -136,7 +145,10 @@ pub fn tolerance(g: &Golden, t: usize) -> [f64; N_FEATURES] {
     let dx = FFT_ERR * EPS * (N_FFT as f64).log2() * g.frame_l2[t];
 
     // MFCC: dB error of each mel band, through the DCT; plus rounding of log10 and the DCT.
-    let db: Vec<f64> = g.mel[t].iter().map(|&m| 10.0 * m.max(f64::from(AMIN)).log10()).collect();
+    let db: Vec<f64> = g.mel[t]
+        .iter()
+        .map(|&m| 10.0 * m.max(f64::from(AMIN)).log10())
+        .collect();
     let band_err: Vec<f64> = g.mel[t]
         .iter()
         .map(|&m| {
@@ -179,7 +191,9 @@ pub fn tolerance(g: &Golden, t: usize) -> [f64; N_FEATURES] {
         let contrast = g.features[t][CONTRAST_OFFSET + b];
         tol[CONTRAST_OFFSET + b] = db_err(p, dx + 8.0 * EPS * p)
             + db_err(v, dx + 8.0 * EPS * v)
-            + 8.0 * EPS * (contrast.abs() + 2.0 * 10.0 * p.max(v).max(f64::from(AMIN)).log10().abs());
+            + 8.0
+                * EPS
+                * (contrast.abs() + 2.0 * 10.0 * p.max(v).max(f64::from(AMIN)).log10().abs());
     }
     tol
 }
@@ -210,7 +224,11 @@ pub fn compare(g: &Golden, ours: &[FeatureFrame]) -> ([GroupStats; 4], Vec<Strin
     let mut stats = [GroupStats::default(); 4];
     let mut violations = Vec::new();
     if ours.len() != g.features.len() {
-        violations.push(format!("{} frames, librosa has {}", ours.len(), g.features.len()));
+        violations.push(format!(
+            "{} frames, librosa has {}",
+            ours.len(),
+            g.features.len()
+        ));
         return (stats, violations);
     }
     for (t, frame) in ours.iter().enumerate() {
@@ -223,7 +241,7 @@ pub fn compare(g: &Golden, ours: &[FeatureFrame]) -> ([GroupStats; 4], Vec<Strin
                 s.max_abs = s.max_abs.max(err);
                 s.max_ratio = s.max_ratio.max(ratio);
                 s.max_tol = s.max_tol.max(tol[i]);
-                if !(ratio <= 1.0) && violations.len() < 10 {
+                if (ratio > 1.0 || ratio.is_nan()) && violations.len() < 10 {
                     violations.push(format!(
                         "frame {t} {name}[{}]: ours {x} librosa {want} |err| {err:.3e} > tol {:.3e}",
                         i - offset,

@@ -7,7 +7,7 @@
 //! feature's formula. The absolute FFT term is what bounds dB values of powers far below the
 //! frame's energy (near-silent bands, spectral valleys of loud tones).
 
-use tinygenre_tests::frontend_golden::{compare, report, repo_root, run_frontend, Golden};
+use tinygenre_tests::frontend_golden::{compare, repo_root, report, run_frontend, Golden};
 
 const SIGNALS: [&str; 8] = [
     "silence", "sine", "chord", "chirp", "noise", "square", "clicks", "whisper",
@@ -24,7 +24,11 @@ fn frontend_matches_librosa_on_synthetic_signals() {
         eprint!("{}", report(name, &stats));
         failures.extend(violations.into_iter().map(|v| format!("{name}: {v}")));
     }
-    assert!(failures.is_empty(), "frontend differs from librosa:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "frontend differs from librosa:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -37,7 +41,10 @@ fn silence_is_exact() {
     for (frame, want) in ours.iter().zip(&golden.features) {
         for (&x, &w) in frame.iter().zip(want) {
             // Only the f32 rounding of librosa's f64 value (DCT of -100 dB) may differ.
-            assert!((f64::from(x) - w).abs() <= 1e-4 * w.abs().max(1.0), "{x} vs {w}");
+            assert!(
+                (f64::from(x) - w).abs() <= 1e-4 * w.abs().max(1.0),
+                "{x} vs {w}"
+            );
         }
     }
 }

@@ -37,18 +37,29 @@ fn one_clip_per_genre(genres: &std::path::Path) -> Vec<PathBuf> {
 fn frontend_matches_librosa_on_gtzan_clips() {
     let genres = gtzan_dir().join("genres");
     if !genres.is_dir() {
-        missing(&format!("GTZAN clips not found at {} (set GTZAN_DIR)", genres.display()));
+        missing(&format!(
+            "GTZAN clips not found at {} (set GTZAN_DIR)",
+            genres.display()
+        ));
         return;
     }
     let py = python();
     if !py.exists() {
-        missing(&format!("python with librosa not found at {} (set TINYGENRE_PYTHON)", py.display()));
+        missing(&format!(
+            "python with librosa not found at {} (set TINYGENRE_PYTHON)",
+            py.display()
+        ));
         return;
     }
     let clips = one_clip_per_genre(&genres);
-    assert!(clips.len() >= 10, "expected ≥ 10 genres in {}", genres.display());
+    assert!(
+        clips.len() >= 10,
+        "expected ≥ 10 genres in {}",
+        genres.display()
+    );
 
-    let out_dir = std::env::temp_dir().join(format!("tinygenre-frontend-gtzan-{}", std::process::id()));
+    let out_dir =
+        std::env::temp_dir().join(format!("tinygenre-frontend-gtzan-{}", std::process::id()));
     let status = Command::new(&py)
         .arg(repo_root().join("tests/generators/librosa_features.py"))
         .arg(&out_dir)
@@ -61,9 +72,16 @@ fn frontend_matches_librosa_on_gtzan_clips() {
     let mut all = [GroupStats::default(); 4];
     let mut failures = Vec::new();
     for clip in &clips {
-        let stem = clip.file_stem().expect("clip name").to_string_lossy().into_owned();
+        let stem = clip
+            .file_stem()
+            .expect("clip name")
+            .to_string_lossy()
+            .into_owned();
         let golden = Golden::read(&out_dir.join(format!("{stem}.tgfe")));
-        assert!(golden.pcm.len() >= 16_000 * 9, "{stem}: clip shorter than expected");
+        assert!(
+            golden.pcm.len() >= 16_000 * 9,
+            "{stem}: clip shorter than expected"
+        );
         let (stats, violations) = compare(&golden, &run_frontend(&golden.pcm));
         eprint!("{}", report(&stem, &stats));
         for (a, s) in all.iter_mut().zip(stats) {
@@ -75,5 +93,9 @@ fn frontend_matches_librosa_on_gtzan_clips() {
     }
     eprint!("{}", report("all clips", &all));
     std::fs::remove_dir_all(&out_dir).ok();
-    assert!(failures.is_empty(), "frontend differs from librosa:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "frontend differs from librosa:\n{}",
+        failures.join("\n")
+    );
 }

@@ -38,7 +38,11 @@ fn chunk_sizes_do_not_change_a_bit() {
         &[pcm.len()],
     ] {
         let mut frontend = Frontend::new();
-        assert_eq!(bits(&push_chunked(&mut frontend, &pcm, sizes)), whole, "chunks {sizes:?}");
+        assert_eq!(
+            bits(&push_chunked(&mut frontend, &pcm, sizes)),
+            whole,
+            "chunks {sizes:?}"
+        );
     }
 }
 
@@ -69,17 +73,43 @@ fn extreme_inputs_give_finite_features() {
     let signals: Vec<(&str, Vec<i16>)> = vec![
         ("min", vec![i16::MIN; n]),
         ("max", vec![i16::MAX; n]),
-        ("alternating", (0..n).map(|i| if i % 2 == 0 { i16::MIN } else { i16::MAX }).collect()),
-        ("pairs", (0..n).map(|i| if i / 2 % 2 == 0 { i16::MIN } else { i16::MAX }).collect()),
-        ("single sample", (0..n).map(|i| if i == 3000 { i16::MIN } else { 0 }).collect()),
-        ("one lsb", (0..n).map(|i| if i % 97 == 0 { 1 } else { 0 }).collect()),
-        ("bursts", (0..n).map(|i| if (i / 300) % 2 == 0 { i16::MAX } else { 0 }).collect()),
+        (
+            "alternating",
+            (0..n)
+                .map(|i| if i % 2 == 0 { i16::MIN } else { i16::MAX })
+                .collect(),
+        ),
+        (
+            "pairs",
+            (0..n)
+                .map(|i| if i / 2 % 2 == 0 { i16::MIN } else { i16::MAX })
+                .collect(),
+        ),
+        (
+            "single sample",
+            (0..n)
+                .map(|i| if i == 3000 { i16::MIN } else { 0 })
+                .collect(),
+        ),
+        (
+            "one lsb",
+            (0..n).map(|i| if i % 97 == 0 { 1 } else { 0 }).collect(),
+        ),
+        (
+            "bursts",
+            (0..n)
+                .map(|i| if (i / 300) % 2 == 0 { i16::MAX } else { 0 })
+                .collect(),
+        ),
     ];
     for (name, pcm) in signals {
         let frames = run_frontend(&pcm);
         assert_eq!(frames.len(), (n - N_FFT / 2) / HOP + 1, "{name}");
         for (t, frame) in frames.iter().enumerate() {
-            assert!(frame.iter().all(|x| x.is_finite()), "{name}: frame {t} {frame:?}");
+            assert!(
+                frame.iter().all(|x| x.is_finite()),
+                "{name}: frame {t} {frame:?}"
+            );
         }
     }
 }

@@ -10,7 +10,10 @@ use tinygenre_tests::frontend_golden::{missing, python, repo_root};
 fn tables_are_up_to_date() {
     let py = python();
     if !py.exists() {
-        missing(&format!("python with librosa not found at {}", py.display()));
+        missing(&format!(
+            "python with librosa not found at {}",
+            py.display()
+        ));
         return;
     }
     let out = Command::new(&py)

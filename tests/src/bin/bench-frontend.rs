@@ -84,7 +84,10 @@ fn main() -> ExitCode {
     let out = match out {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
         Ok(o) => {
-            eprintln!("bench_librosa.py failed:\n{}", String::from_utf8_lossy(&o.stderr));
+            eprintln!(
+                "bench_librosa.py failed:\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
             return ExitCode::FAILURE;
         }
         Err(e) => {
@@ -93,17 +96,36 @@ fn main() -> ExitCode {
         }
     };
     let line = out.lines().last().unwrap_or_default();
-    let (Some(librosa_s), Some(librosa_frames)) = (field(line, "features_s"), field(line, "frames"))
+    let (Some(librosa_s), Some(librosa_frames)) =
+        (field(line, "features_s"), field(line, "frames"))
     else {
         eprintln!("unexpected bench_librosa.py output: {out}");
         return ExitCode::FAILURE;
     };
 
     let n = paths.len() as f64;
-    println!("clips: {}  frames (ours): {frames}  frames (librosa, incl. end-padded): {librosa_frames}", paths.len());
-    println!("decode + resample to 16 kHz (genre-audio): {:.4} s/clip", load_s / n);
-    println!("features, ours    : {:.6} s/clip  ({:.2} µs/frame)", ours_s / n, 1e6 * ours_s / frames as f64);
-    println!("features, librosa : {:.6} s/clip  ({:.2} µs/frame)", librosa_s / n, 1e6 * librosa_s / librosa_frames);
-    println!("ratio ours / librosa: {:.3}  (librosa / ours: {:.1}x)", ours_s / librosa_s, librosa_s / ours_s);
+    println!(
+        "clips: {}  frames (ours): {frames}  frames (librosa, incl. end-padded): {librosa_frames}",
+        paths.len()
+    );
+    println!(
+        "decode + resample to 16 kHz (genre-audio): {:.4} s/clip",
+        load_s / n
+    );
+    println!(
+        "features, ours    : {:.6} s/clip  ({:.2} µs/frame)",
+        ours_s / n,
+        1e6 * ours_s / frames as f64
+    );
+    println!(
+        "features, librosa : {:.6} s/clip  ({:.2} µs/frame)",
+        librosa_s / n,
+        1e6 * librosa_s / librosa_frames
+    );
+    println!(
+        "ratio ours / librosa: {:.3}  (librosa / ours: {:.1}x)",
+        ours_s / librosa_s,
+        librosa_s / ours_s
+    );
     ExitCode::SUCCESS
 }
