@@ -108,8 +108,10 @@ const EPS: f64 = f32::EPSILON as f64 / 2.0;
 /// the log2 N stages adds rounding error of about `EPS` relative to the signal's L2 norm, which
 /// spreads evenly over the bins; 4 covers the largest of the 513 bins (≈ 3.5 σ).
 const FFT_ERR: f64 = 4.0;
-/// Relative error of an f32 sum of up to 513 positive products: ≤ (n + 1)·EPS, rounded up.
-const SUM_REL: f64 = 520.0 * EPS;
+/// Relative error of an f32 sum of up to 520 positive terms. Its rounding errors are
+/// independent and zero-mean, so they add as a random walk: 4σ is 4·√n·EPS (the worst case,
+/// (n − 1)·EPS, needs every rounding to go the same way).
+const SUM_REL: f64 = 4.0 * 22.9 * EPS;
 /// Slaney mel weights of one band sum to about 1 / (bin width in Hz) (each filter has unit
 /// area over Hz); 10 % headroom for the sampling of the triangle.
 const MEL_ROW_SUM: f64 = 1.1 * N_FFT as f64 / SAMPLE_RATE_HZ as f64;
@@ -167,19 +169,22 @@ pub fn tolerance(g: &Golden, t: usize) -> [f64; N_FEATURES] {
         tol[MFCC_OFFSET + j] = propagated + 48.0 * EPS * rounding;
     }
 
-    // Centroid: Σ_k |δ|X_k|| ≤ N_BINS·dx + SUM_REL·Σ|X|, moving the centroid by at most
-    // (f_max + centroid)·Σ|δ| / Σ|X|; plus the relative rounding of both f32 sums.
+    // Centroid: the per-bin errors δ_k of |X_k| (independent, |δ_k| ≤ dx at ≈ 3.5σ) move Σ|X|
+    // and Σ f·|X| by at most √N_BINS·dx (a random walk) plus their relative rounding, so the
+    // centroid by at most (f_max + centroid)·that / Σ|X|; plus the rounding of both f32 sums.
     let centroid = g.features[t][CENTROID_OFFSET];
     if g.mag_sum[t] > 0.0 {
         let f_max = f64::from(SAMPLE_RATE_HZ) / 2.0;
-        let moved = N_BINS as f64 * dx + SUM_REL * g.mag_sum[t];
+        let moved = (N_BINS as f64).sqrt() * dx + SUM_REL * g.mag_sum[t];
         tol[CENTROID_OFFSET] = (f_max + centroid) * moved / g.mag_sum[t] + 2.0 * SUM_REL * centroid;
     }
 
-    // Chroma: each class moves by Σ_k w·|δP_k| ≤ 2·dx·Σ|X| + N_BINS·dx² (weights ≤ 1) plus its
-    // relative sum rounding; normalising by the (equally perturbed) max doubles it.
+    // Chroma: each class moves by Σ_k w_k·δP_k, δP_k ≈ 2|X_k|·δ_k with independent δ_k: a
+    // random walk of at most 2·dx·√(Σ_k P_k) ≤ 2·dx·√N_FFT·‖w·x‖₂ (weights ≤ 1, Parseval),
+    // plus N_BINS·dx² and its relative sum rounding; normalising by the (equally perturbed)
+    // max doubles it.
     if g.chroma_max[t] > 0.0 {
-        let raw = 2.0 * dx * g.mag_sum[t] + N_BINS as f64 * dx * dx;
+        let raw = 2.0 * dx * (N_FFT as f64).sqrt() * g.frame_l2[t] + N_BINS as f64 * dx * dx;
         let rel = 2.0 * (raw / g.chroma_max[t] + SUM_REL) + CHROMA_DROPPED;
         tol[CHROMA_OFFSET..CHROMA_OFFSET + N_CHROMA].fill(rel);
     }
