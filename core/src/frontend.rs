@@ -1,5 +1,6 @@
 //! Streaming frontend: 16 kHz i16 PCM in, one [`FeatureFrame`] of 33 librosa features out per
-//! hop. No heap; all state lives inline in [`Frontend`] (≈ 8 KiB), so it can be a `static`.
+//! hop. No heap; all state lives inline in [`Frontend`] (≈ 10 KiB: 2 KiB of samples, 8 KiB of
+//! FFT and spectrum buffers kept off the stack), so it can be a `static`.
 //!
 //! Frame `t` is centred on input sample `t·HOP`, as librosa's `center=True` with zero padding:
 //! the stream starts with `N_FFT/2` zeros, so the first frame is emitted after `N_FFT/2`
