@@ -62,9 +62,12 @@ pub(crate) fn decode(file: File, path: &Path) -> Result<Decoded, AudioError> {
         )));
     }
     if encoding != ENCODING_LINEAR_16 {
-        return Err(AudioError::UnsupportedCodec {
+        return Err(AudioError::Unsupported {
             path: path.to_path_buf(),
-            codec: format!("AU encoding {encoding} ({})", encoding_name(encoding)),
+            feature: format!(
+                "AU encoding {encoding} ({}); only 3 (16-bit linear PCM) is read",
+                encoding_name(encoding)
+            ),
         });
     }
     let rate = check_rate(Some(path), rate)?;

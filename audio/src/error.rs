@@ -21,12 +21,13 @@ pub enum AudioError {
         /// The file.
         path: PathBuf,
     },
-    /// The container is known but its codec or sample encoding is not supported.
-    UnsupportedCodec {
+    /// The container is recognised but uses a codec, sample encoding or feature this crate
+    /// does not decode (e.g. MP3 inside WAV, A-law `.au`, chained OGG streams).
+    Unsupported {
         /// The file.
         path: PathBuf,
-        /// What the file declares, in words.
-        codec: String,
+        /// What is unsupported, in words.
+        feature: String,
     },
     /// The header or the stream is malformed or truncated.
     Malformed {
@@ -102,8 +103,8 @@ impl fmt::Display for AudioError {
                 "{}: not a supported audio file (expected WAV, AU, MP3, FLAC or OGG/Vorbis)",
                 path.display()
             ),
-            Self::UnsupportedCodec { path, codec } => {
-                write!(f, "{}: unsupported codec: {codec}", path.display())
+            Self::Unsupported { path, feature } => {
+                write!(f, "{}: unsupported: {feature}", path.display())
             }
             Self::Malformed { path, detail } => {
                 write!(f, "{}: malformed audio: {detail}", path.display())

@@ -58,7 +58,7 @@ pub fn load_pcm16k(path: &Path) -> Result<Vec<i16>, AudioError> {
 ///
 /// # Errors
 /// [`AudioError::Io`] when the file cannot be read; [`AudioError::UnknownFormat`],
-/// [`AudioError::UnsupportedCodec`] or [`AudioError::Malformed`] when it is not audio this crate
+/// [`AudioError::Unsupported`] or [`AudioError::Malformed`] when it is not audio this crate
 /// decodes; [`AudioError::InvalidSampleRate`] / [`AudioError::InvalidChannelCount`] for rates or
 /// channel counts outside the accepted ranges; [`AudioError::FormatChanged`] when they change
 /// mid-stream; [`AudioError::TooLong`] beyond [`MAX_SECONDS`]; [`AudioError::NoAudio`] when no
@@ -68,6 +68,16 @@ pub fn decode(path: &Path) -> Result<Decoded, AudioError> {
         path: path.to_path_buf(),
         source,
     })?;
+    let meta = file.metadata().map_err(|source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.len() == 0 {
+        return Err(AudioError::Malformed {
+            path: path.to_path_buf(),
+            detail: "empty file (0 bytes)".into(),
+        });
+    }
     let decoded = if au::has_magic(&mut file, path)? {
         au::decode(file, path)?
     } else {

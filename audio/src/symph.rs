@@ -13,6 +13,9 @@ use symphonia::core::meta::MetadataOptions;
 
 use crate::{check_channels, check_rate, AudioError, Decoded, MonoSink};
 
+/// symphonia's message when no format reader recognises the stream: not audio we know.
+const NO_FORMAT_READER: &str = "core (probe): no suitable format reader found";
+
 /// Decodes the first audio track of `file` packet by packet into a mono sink.
 pub(crate) fn decode(file: File, path: &Path) -> Result<Decoded, AudioError> {
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
@@ -28,7 +31,7 @@ pub(crate) fn decode(file: File, path: &Path) -> Result<Decoded, AudioError> {
             MetadataOptions::default(),
         )
         .map_err(|e| match e {
-            SymError::Unsupported(_) => AudioError::UnknownFormat {
+            SymError::Unsupported(NO_FORMAT_READER) => AudioError::UnknownFormat {
                 path: path.to_path_buf(),
             },
             other => map_error(path, other),
@@ -61,9 +64,9 @@ pub(crate) fn decode(file: File, path: &Path) -> Result<Decoded, AudioError> {
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(params, &options)
         .map_err(|e| match e {
-            SymError::Unsupported(what) => AudioError::UnsupportedCodec {
+            SymError::Unsupported(what) => AudioError::Unsupported {
                 path: path.to_path_buf(),
-                codec: format!("codec id {} ({what})", params.codec),
+                feature: format!("codec id {} ({what})", params.codec),
             },
             other => map_error(path, other),
         })?;
@@ -127,17 +130,17 @@ fn map_error(path: &Path, e: SymError) -> AudioError {
             detail: "file ends inside a header".into(),
         },
         SymError::IoError(source) => AudioError::Io { path, source },
-        SymError::Unsupported(what) => AudioError::UnsupportedCodec {
+        SymError::Unsupported(what) => AudioError::Unsupported {
             path,
-            codec: what.into(),
+            feature: what.into(),
         },
         SymError::DecodeError(what) | SymError::LimitError(what) => AudioError::Malformed {
             path,
             detail: what.into(),
         },
-        SymError::ResetRequired => AudioError::UnsupportedCodec {
+        SymError::ResetRequired => AudioError::Unsupported {
             path,
-            codec: "stream whose tracks change mid-file (chained OGG)".into(),
+            feature: "tracks that change mid-stream (chained OGG)".into(),
         },
         other => AudioError::Malformed {
             path,

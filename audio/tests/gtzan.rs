@@ -1,0 +1,165 @@
+//! Real GTZAN clips: every file decodes; `.au` equals `.wav`; re-encoded formats match the WAV.
+
+mod common;
+
+use common::{correlation, gtzan_dir};
+use genre_audio::{decode, load_pcm16k, resample_to_16k, Decoded, SAMPLE_RATE_HZ};
+use std::path::{Path, PathBuf};
+
+/// Files with extension `ext` directly in `dir`, sorted.
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Expected 16 kHz length of `frames` frames at `rate` Hz.
+fn len_16k(frames: usize, rate: u32) -> usize {
+    (frames as u64 * u64::from(SAMPLE_RATE_HZ)).div_ceil(u64::from(rate)) as usize
+}
+
+#[test]
+fn every_genre_clip_decodes_as_30_s_mono_22050() {
+    let Some(dir) = gtzan_dir() else { return };
+    let mut count = 0;
+    let mut genres: Vec<PathBuf> = std::fs::read_dir(dir.join("genres"))
+        .expect("genres/")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    genres.sort();
+    assert_eq!(genres.len(), 10, "10 genre folders");
+    for genre in genres {
+        for path in files(&genre, "wav") {
+            let d = decode(&path).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                (d.sample_rate, d.channels),
+                (22_050, 1),
+                "{}",
+                path.display()
+            );
+            // GTZAN clips are 30 s give or take a few hundred ms (29.9-30.6 s here).
+            let seconds = d.samples.len() as f64 / 22_050.0;
+            assert!(
+                (29.5..31.0).contains(&seconds),
+                "{}: {seconds} s",
+                path.display()
+            );
+            // Real music: not silence, not clipped to constant.
+            let peak = d.samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            assert!(
+                peak > 0.01 && peak <= 1.0,
+                "{}: peak {peak}",
+                path.display()
+            );
+            count += 1;
+        }
+    }
+    assert_eq!(count, 100, "GTZAN subset holds 100 clips");
+}
+
+#[test]
+fn au_files_equal_their_wav() {
+    let Some(dir) = gtzan_dir() else { return };
+    let aus = files(&dir.join("au"), "au");
+    assert_eq!(aus.len(), 10);
+    for au in aus {
+        let name = au.file_stem().expect("stem").to_string_lossy().into_owned();
+        let genre = name.split('.').next().expect("genre");
+        let wav = dir.join("genres").join(genre).join(format!("{name}.wav"));
+        let (a, w): (Decoded, Decoded) = (
+            decode(&au).unwrap_or_else(|e| panic!("{e}")),
+            decode(&wav).unwrap_or_else(|e| panic!("{e}")),
+        );
+        // Same 16-bit samples, same i16 -> f32 scaling: identical, bit for bit.
+        assert_eq!(a, w, "{} vs {}", au.display(), wav.display());
+    }
+}
+
+/// `formats/` file, its source clip, the seconds of that clip it holds (None = all), the
+/// minimum correlation with the source WAV resampled to 16 kHz by us.
+///
+/// A correlation r means a signal-to-difference ratio of r^2 / (1 - r^2): 0.999 is 27 dB,
+/// 0.99 is 17 dB. Lossless files differ from the reference only through the encoder's own
+/// resampling (to 48 or 44.1 kHz, or straight to 16 kHz for the disco WAV) and 16-bit
+/// requantisation; lossy codecs also quantise the spectrum, so they get the looser bound. A
+/// misalignment by one 16 kHz sample drops the correlation of these clips to 0.75-0.97
+/// (measured), below both bounds, so they still catch real faults.
+const FORMATS: [(&str, &str, Option<usize>, f64); 5] = [
+    // Measured 0.999999.
+    (
+        "classical.00003.48k-stereo.flac",
+        "classical.00003",
+        None,
+        0.999,
+    ),
+    // Measured 0.99948 (ffmpeg's 22.05 -> 16 kHz resampler has a gentler filter than ours).
+    ("disco.00003.16k-mono.wav", "disco.00003", None, 0.999),
+    // 32-bit float, the first 10 s of the clip. Measured 0.99996.
+    (
+        "metal.00003.44k-stereo-f32-10s.wav",
+        "metal.00003",
+        Some(10),
+        0.999,
+    ),
+    // MP3 at 128 kb/s. Measured 0.99997.
+    ("rock.00003.44k-stereo.mp3", "rock.00003", None, 0.99),
+    // Vorbis. Measured 0.9996.
+    ("jazz.00004.44k-stereo.ogg", "jazz.00004", None, 0.99),
+];
+
+#[test]
+fn formats_decode_to_16k_at_the_right_length_and_match_the_wav() {
+    let Some(dir) = gtzan_dir() else { return };
+    for (file, clip, seconds, min_corr) in FORMATS {
+        let path = dir.join("formats").join(file);
+        let genre = clip.split('.').next().expect("genre");
+        let wav = decode(&dir.join("genres").join(genre).join(format!("{clip}.wav")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut reference = resample_to_16k(&wav.samples, wav.sample_rate).expect("resample");
+        if let Some(s) = seconds {
+            reference.truncate(s * SAMPLE_RATE_HZ as usize);
+        }
+        let decoded = decode(&path).unwrap_or_else(|e| panic!("{e}"));
+        let pcm = load_pcm16k(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            pcm.len(),
+            len_16k(decoded.samples.len(), decoded.sample_rate),
+            "{file}"
+        );
+        // The encoders kept the clip's duration: at most one 16 kHz frame of difference.
+        assert!(
+            pcm.len().abs_diff(reference.len()) <= 1,
+            "{file}: {} samples, reference {}",
+            pcm.len(),
+            reference.len()
+        );
+        let n = pcm.len().min(reference.len());
+        let pcm_f: Vec<f32> = pcm[..n].iter().map(|&s| f32::from(s) / 32_768.0).collect();
+        let corr = correlation(&pcm_f, &reference[..n]);
+        println!(
+            "{file}: {} Hz x{} -> {} samples, correlation {corr:.6}",
+            decoded.sample_rate,
+            decoded.channels,
+            pcm.len()
+        );
+        assert!(corr > min_corr, "{file}: correlation {corr} <= {min_corr}");
+        // Aligned to the sample: shifting by one 16 kHz sample either way correlates worse.
+        for shift in [1, -1] {
+            let shifted = if shift > 0 {
+                correlation(&pcm_f[1..], &reference[..n - 1])
+            } else {
+                correlation(&pcm_f[..n - 1], &reference[1..n])
+            };
+            println!("  shifted by {shift}: {shifted:.6}");
+            assert!(
+                shifted < corr,
+                "{file}: shift {shift} correlates better ({shifted})"
+            );
+        }
+    }
+}
