@@ -48,11 +48,28 @@ fn round_trip() {
     }
     assert_eq!(m.label(N_GENRES), "");
     let p = m.to_params();
-    assert_eq!(write(&p).expect("rewrite"), b, "write(parse(b)) must give b back");
+    assert_eq!(
+        write(&p).expect("rewrite"),
+        b,
+        "write(parse(b)) must give b back"
+    );
     // Unaligned copies parse the same (no alignment assumption).
     let mut shifted = vec![0u8; 1];
     shifted.extend_from_slice(&b);
-    assert_eq!(Model::parse(&shifted[1..]).expect("unaligned").to_params(), p);
+    assert_eq!(
+        Model::parse(&shifted[1..]).expect("unaligned").to_params(),
+        p
+    );
+    // `ENGINE_FUZZ_SEEDS=core/fuzz/seeds` refreshes the fuzz seed corpus from this blob.
+    if let Some(dir) = std::env::var_os("ENGINE_FUZZ_SEEDS") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::write(dir.join("valid.tgm"), &b).expect("seed");
+        let mut with_frames = b.clone();
+        for k in 0..4 * N_FEATURES {
+            with_frames.extend_from_slice(&((k as f32 - 60.0) * 0.37).to_le_bytes());
+        }
+        std::fs::write(dir.join("valid_with_frames.bin"), with_frames).expect("seed");
+    }
 }
 
 #[test]
@@ -63,15 +80,27 @@ fn writer_rejects_bad_labels() {
     p.labels[3] = String::new();
     assert_eq!(write(&p), Err(FormatError::LabelLength { genre: 3 }));
     p.labels[3] = "hip-hop ♫".into();
-    assert!(write(&p).is_ok(), "multi-byte UTF-8 within 16 bytes is fine");
-    p.layer1.requant_h[5] = Requant { mult: 1 << 30, shift: 0 };
+    assert!(
+        write(&p).is_ok(),
+        "multi-byte UTF-8 within 16 bytes is fine"
+    );
+    p.layer1.requant_h[5] = Requant {
+        mult: 1 << 30,
+        shift: 0,
+    };
     assert!(matches!(write(&p), Err(FormatError::Shift { row: 5, .. })));
 }
 
 #[test]
 fn header_errors() {
     let good = blob();
-    assert_eq!(parse_err(&good[..HEADER_LEN - 1]), FormatError::Truncated { needed: HEADER_LEN, actual: HEADER_LEN - 1 });
+    assert_eq!(
+        parse_err(&good[..HEADER_LEN - 1]),
+        FormatError::Truncated {
+            needed: HEADER_LEN,
+            actual: HEADER_LEN - 1
+        }
+    );
     assert!(matches!(parse_err(&[]), FormatError::Truncated { .. }));
 
     let mut b = good.clone();
@@ -80,13 +109,19 @@ fn header_errors() {
 
     let mut b = good.clone();
     b[4..6].copy_from_slice(&(VERSION + 1).to_le_bytes());
-    assert_eq!(parse_err(&b), FormatError::UnsupportedVersion { found: VERSION + 1 });
+    assert_eq!(
+        parse_err(&b),
+        FormatError::UnsupportedVersion { found: VERSION + 1 }
+    );
 
     let mut b = good.clone();
     b[12] ^= 1;
     assert_eq!(
         parse_err(&b),
-        FormatError::ConfigMismatch { expected: FINGERPRINT, found: FINGERPRINT ^ 1 }
+        FormatError::ConfigMismatch {
+            expected: FINGERPRINT,
+            found: FINGERPRINT ^ 1
+        }
     );
 
     let mut b = good.clone();
@@ -99,11 +134,20 @@ fn size_and_crc_errors() {
     let good = blob();
     assert_eq!(
         parse_err(&good[..BLOB_LEN - 1]),
-        FormatError::Length { expected: BLOB_LEN, actual: BLOB_LEN - 1 }
+        FormatError::Length {
+            expected: BLOB_LEN,
+            actual: BLOB_LEN - 1
+        }
     );
     let mut long = good.clone();
     long.push(0);
-    assert_eq!(parse_err(&long), FormatError::Length { expected: BLOB_LEN, actual: BLOB_LEN + 1 });
+    assert_eq!(
+        parse_err(&long),
+        FormatError::Length {
+            expected: BLOB_LEN,
+            actual: BLOB_LEN + 1
+        }
+    );
 
     let mut b = good.clone();
     b[LAYER0_AT + 100] ^= 0x40; // a weight
@@ -123,10 +167,22 @@ fn content_errors() {
         parse_err(&b)
     };
     let label2 = LABELS_AT + 2 * LABEL_RECORD;
-    assert_eq!(edit(&|b| b[label2] = 0), FormatError::LabelLength { genre: 2 });
-    assert_eq!(edit(&|b| b[label2] = 17), FormatError::LabelLength { genre: 2 });
-    assert_eq!(edit(&|b| b[label2 + 1] = 0xff), FormatError::LabelUtf8 { genre: 2 });
-    assert_eq!(edit(&|b| b[label2 + 16] = b'x'), FormatError::LabelPadding { genre: 2 });
+    assert_eq!(
+        edit(&|b| b[label2] = 0),
+        FormatError::LabelLength { genre: 2 }
+    );
+    assert_eq!(
+        edit(&|b| b[label2] = 17),
+        FormatError::LabelLength { genre: 2 }
+    );
+    assert_eq!(
+        edit(&|b| b[label2 + 1] = 0xff),
+        FormatError::LabelUtf8 { genre: 2 }
+    );
+    assert_eq!(
+        edit(&|b| b[label2 + 16] = b'x'),
+        FormatError::LabelPadding { genre: 2 }
+    );
     assert_eq!(
         edit(&|b| b[INPUT_AT + 4 * 7..INPUT_AT + 4 * 8].copy_from_slice(&f32::NAN.to_le_bytes())),
         FormatError::NonFinite { feature: 7 }
@@ -136,19 +192,42 @@ fn content_errors() {
         edit(&|b| b[mul9..mul9 + 4].copy_from_slice(&f32::INFINITY.to_le_bytes())),
         FormatError::NonFinite { feature: 9 }
     );
-    assert_eq!(edit(&|b| b[LAYER0_AT] = 5), FormatError::CellFormat { layer: 0, frac_bits: 5 });
-    assert_eq!(edit(&|b| b[LAYER0_AT] = 16), FormatError::CellFormat { layer: 0, frac_bits: 16 });
+    assert_eq!(
+        edit(&|b| b[LAYER0_AT] = 5),
+        FormatError::CellFormat {
+            layer: 0,
+            frac_bits: 5
+        }
+    );
+    assert_eq!(
+        edit(&|b| b[LAYER0_AT] = 16),
+        FormatError::CellFormat {
+            layer: 0,
+            frac_bits: 16
+        }
+    );
     assert_eq!(
         edit(&|b| b[L0_SHIFT_X_AT + 3] = 0),
-        FormatError::Shift { section: "layer0.x", row: 3, shift: 0 }
+        FormatError::Shift {
+            section: "layer0.x",
+            row: 3,
+            shift: 0
+        }
     );
     assert_eq!(
         edit(&|b| b[HEAD_SHIFT_AT + 9] = 63),
-        FormatError::Shift { section: "head", row: 9, shift: 63 }
+        FormatError::Shift {
+            section: "head",
+            row: 9,
+            shift: 63
+        }
     );
     assert_eq!(
         edit(&|b| b[L0_MULT_X_AT + 4 * 4 + 3] = 0x80),
-        FormatError::Multiplier { section: "layer0.x", row: 4 }
+        FormatError::Multiplier {
+            section: "layer0.x",
+            row: 4
+        }
     );
 }
 
