@@ -1,0 +1,159 @@
+//! Command-line interface: argument parsing and validation into typed configurations.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand};
+
+/// Train, evaluate, quantise, export and run the tinygenre music-genre classifier.
+///
+/// The main command, `train`, runs the 5-fold cross-validation, trains the final model on all
+/// clips, quantises it and writes the complete `weights/` folder (blob, model card, plots).
+#[derive(Debug, Parser)]
+#[command(name = "host-train", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 5-fold cross-validation (unless --no-eval), then the final model on all clips:
+    /// writes tinygenre.tgm, model-card.json and the plots into --out.
+    Train(TrainArgs),
+    /// 5-fold cross-validation only: float and integer engines side by side; writes
+    /// cv-report.json and the plots into --out.
+    Eval(TrainArgs),
+    /// Predict the genre of audio files (WAV, AU, MP3, FLAC, OGG) with the integer engine.
+    Predict(PredictArgs),
+    /// Print the 33 feature frames the frontend computes for an audio file.
+    Features(FeaturesArgs),
+}
+
+/// Options shared by `train` and `eval`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// GTZAN folder (standard layout: genres/<genre>/*.wav|au, optional folds.csv).
+    #[arg(long, env = "GTZAN_DIR", default_value = "data/gtzan")]
+    pub data: PathBuf,
+    /// Output folder for the blob, model card and plots [default: <workspace>/weights].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Training epochs per model.
+    #[arg(long, default_value_t = 24)]
+    pub epochs: usize,
+    /// Use only the first N clips of each genre (quick runs and tests).
+    #[arg(long)]
+    pub clips_per_genre: Option<usize>,
+    /// Windows per optimiser step.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Augmented copies of each training clip (gain, noise, EQ/band-limit, time shift).
+    #[arg(long, default_value_t = 3)]
+    pub augment_copies: usize,
+    /// Seed for augmentation, initialisation and batch order.
+    #[arg(long, default_value_t = 20_240_601)]
+    pub seed: u64,
+    /// Skip the cross-validation in `train` (the card then has no CV figures).
+    #[arg(long)]
+    pub no_eval: bool,
+    /// Feature cache folder [default: $TINYGENRE_CACHE or ~/.cache/tinygenre/features].
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+}
+
+/// Options of `predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Audio files to classify.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Weights blob [default: the shipped weights/tinygenre.tgm].
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// One JSON object per line and file: {"file","genre","top3":[[label,prob],…]} or
+    /// {"file","error"}.
+    #[arg(long, conflicts_with = "window_logits")]
+    pub json: bool,
+    /// For each non-overlapping 94-frame window from the start (state reset per window,
+    /// partial tail dropped) print `window <index> <top1> <l0> … <l9>` with the integer
+    /// engine's i32 logits.
+    #[arg(long)]
+    pub window_logits: bool,
+}
+
+/// Options of `features`.
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// Audio file.
+    pub file: PathBuf,
+    /// Comma-separated with a header row naming the 33 features.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// Validated training configuration.
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    pub data: PathBuf,
+    pub out: PathBuf,
+    pub cache: PathBuf,
+    pub epochs: usize,
+    pub batch: usize,
+    pub clips_per_genre: Option<usize>,
+    pub augment_copies: usize,
+    pub seed: u64,
+    pub cross_validate: bool,
+}
+
+/// The workspace root, fixed at build time (weights/ lives there).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+impl TrainArgs {
+    /// Checks the numbers and fills in defaults.
+    ///
+    /// # Errors
+    /// Zero epochs, zero clips per genre, or more than 16 augmented copies.
+    pub fn validate(self) -> Result<TrainConfig> {
+        if self.epochs == 0 {
+            bail!("--epochs must be at least 1");
+        }
+        if self.batch == 0 {
+            bail!("--batch must be at least 1");
+        }
+        if self.clips_per_genre == Some(0) {
+            bail!("--clips-per-genre must be at least 1");
+        }
+        if self.augment_copies > 16 {
+            bail!("--augment-copies must be at most 16");
+        }
+        let cache = self.cache.unwrap_or_else(default_cache);
+        Ok(TrainConfig {
+            data: self.data,
+            out: self.out.unwrap_or_else(|| workspace_root().join("weights")),
+            cache,
+            epochs: self.epochs,
+            batch: self.batch,
+            clips_per_genre: self.clips_per_genre,
+            augment_copies: self.augment_copies,
+            seed: self.seed,
+            cross_validate: !self.no_eval,
+        })
+    }
+}
+
+/// `$TINYGENRE_CACHE`, else `~/.cache/tinygenre/features`, else `target/tinygenre-features`.
+fn default_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TINYGENRE_CACHE") {
+        return PathBuf::from(dir);
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".cache/tinygenre/features"),
+        None => workspace_root().join("target/tinygenre-features"),
+    }
+}

@@ -1,0 +1,380 @@
+//! The model card (serde JSON) and the plots (plotters, bitmap backend, with an embedded
+//! DejaVu font so text renders on machines without system fonts).
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, Context, Result};
+use genre_core::config;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use serde::Serialize;
+
+use crate::dataset::GENRES;
+use crate::eval::{Confusion, CvReport};
+use crate::features::write_atomic;
+use crate::train::{EpochStats, Hyper};
+
+/// The frame/feature/model configuration, as recorded in the card.
+#[derive(Debug, Serialize)]
+pub struct ConfigCard {
+    pub fingerprint: String,
+    pub sample_rate_hz: u32,
+    pub n_fft: usize,
+    pub hop: usize,
+    pub n_mels: usize,
+    pub n_mfcc: usize,
+    pub n_chroma: usize,
+    pub n_contrast_bands: usize,
+    pub n_features: usize,
+    pub window_frames: usize,
+    pub lstm_layers: usize,
+    pub hidden: usize,
+    pub n_genres: usize,
+}
+
+impl ConfigCard {
+    /// From `genre_core::config`.
+    pub fn current() -> Self {
+        Self {
+            fingerprint: format!("0x{:08x}", config::FINGERPRINT),
+            sample_rate_hz: config::SAMPLE_RATE_HZ,
+            n_fft: config::N_FFT,
+            hop: config::HOP,
+            n_mels: config::N_MELS,
+            n_mfcc: config::N_MFCC,
+            n_chroma: config::N_CHROMA,
+            n_contrast_bands: config::N_CONTRAST_BANDS,
+            n_features: config::N_FEATURES,
+            window_frames: config::WINDOW_FRAMES,
+            lstm_layers: config::N_LAYERS,
+            hidden: config::HIDDEN,
+            n_genres: config::N_GENRES,
+        }
+    }
+}
+
+/// Where the data came from.
+#[derive(Debug, Serialize)]
+pub struct DataCard {
+    pub source: String,
+    pub clips: usize,
+    pub clips_per_genre: Vec<(String, usize)>,
+    pub folds: String,
+    pub augmented_copies_per_clip: usize,
+    pub augmentation: String,
+}
+
+/// How the shipped model was trained.
+#[derive(Debug, Serialize)]
+pub struct TrainingCard {
+    pub device: String,
+    pub threads: i32,
+    pub hyper: Hyper,
+    pub normalisation: String,
+    pub windows: String,
+    pub seconds_final_model: f64,
+    pub seconds_per_epoch: f64,
+    pub seconds_whole_run: f64,
+    pub final_history: Vec<EpochStats>,
+}
+
+/// The model card.
+#[derive(Debug, Serialize)]
+pub struct ModelCard {
+    pub model: String,
+    pub blob: String,
+    pub blob_bytes: usize,
+    pub labels: Vec<String>,
+    pub configuration: ConfigCard,
+    pub data: DataCard,
+    pub training: TrainingCard,
+    pub quantisation: String,
+    pub decision: String,
+    pub cross_validation: Option<CvReport>,
+    pub git_commit: Option<String>,
+    pub created_unix_s: u64,
+    pub limitations: Vec<String>,
+}
+
+/// `git describe --always --dirty` in the workspace, if git is there.
+pub fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty", "--abbrev=40"])
+        .current_dir(crate::cli::workspace_root())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Writes any serialisable value as pretty JSON, atomically.
+///
+/// # Errors
+/// Serialisation or writing fails.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    write_atomic(path, text.as_bytes())
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The DejaVu bytes are a valid TrueType font; a failure only loses the text.
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+/// Renders into a temporary PNG next to `path`, then renames it into place.
+fn render_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<()>,
+) -> Result<()> {
+    register_font();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .suffix(".png")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    {
+        let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        draw(&root)?;
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    tmp.persist(path)
+        .with_context(|| format!("renaming onto {}", path.display()))?;
+    Ok(())
+}
+
+/// Two confusion-matrix heat maps (float and integer engine), counts in the cells, shaded by
+/// the fraction of the true genre's clips.
+///
+/// # Errors
+/// Drawing or writing fails.
+pub fn plot_confusions(path: &Path, title: &str, panels: &[(&str, &Confusion)]) -> Result<()> {
+    let (pw, ph) = (560u32, 600u32);
+    let width = pw * panels.len() as u32;
+    render_png(path, (width, ph + 40), |root| {
+        let e = |e: DrawingAreaErrorKind<_>| anyhow!("{e:?}");
+        let (top, rest) = root.split_vertically(40);
+        top.titled(title, ("sans-serif", 22).into_font())
+            .map_err(e)?;
+        let areas = rest.split_evenly((1, panels.len()));
+        for (area, (name, conf)) in areas.iter().zip(panels) {
+            let correct: u32 = (0..config::N_GENRES).map(|g| conf[g][g]).sum();
+            let total: u32 = conf.iter().flatten().sum();
+            let (x0, y0, cell) = (110i32, 60i32, 42i32);
+            area.draw_text(
+                &format!("{name}: {correct}/{total} clips correct"),
+                &("sans-serif", 18).into_font().color(&BLACK),
+                (x0, 14),
+            )
+            .map_err(e)?;
+            area.draw_text(
+                "predicted →",
+                &("sans-serif", 14).into_font().color(&BLACK),
+                (x0 + 5 * cell - 40, 38),
+            )
+            .map_err(e)?;
+            for (t, row) in conf.iter().enumerate() {
+                let row_total = row.iter().sum::<u32>().max(1);
+                let y = y0 + t as i32 * cell;
+                area.draw_text(
+                    GENRES[t],
+                    &("sans-serif", 14).into_font().color(&BLACK),
+                    (8, y + cell / 2 - 8),
+                )
+                .map_err(e)?;
+                for (p, &count) in row.iter().enumerate() {
+                    let x = x0 + p as i32 * cell;
+                    let frac = f64::from(count) / f64::from(row_total);
+                    let shade = (255.0 * (1.0 - 0.85 * frac)) as u8;
+                    let fill = if t == p {
+                        RGBColor(shade, shade, 255)
+                    } else {
+                        RGBColor(255, shade, shade)
+                    };
+                    area.draw(&Rectangle::new(
+                        [(x, y), (x + cell, y + cell)],
+                        fill.filled(),
+                    ))
+                    .map_err(e)?;
+                    area.draw(&Rectangle::new(
+                        [(x, y), (x + cell, y + cell)],
+                        RGBColor(200, 200, 200),
+                    ))
+                    .map_err(e)?;
+                    if count > 0 {
+                        let colour = if frac > 0.6 { WHITE } else { BLACK };
+                        area.draw_text(
+                            &count.to_string(),
+                            &("sans-serif", 16).into_font().color(&colour),
+                            (
+                                x + cell / 2 - 5 * count.to_string().len() as i32,
+                                y + cell / 2 - 9,
+                            ),
+                        )
+                        .map_err(e)?;
+                    }
+                }
+            }
+            let yl = y0 + 10 * cell + 8;
+            for (p, g) in GENRES.iter().enumerate() {
+                let x = x0 + p as i32 * cell + cell / 2;
+                area.draw(&Text::new(
+                    g.to_string(),
+                    (x - 7, yl),
+                    ("sans-serif", 14)
+                        .into_font()
+                        .transform(FontTransform::Rotate90)
+                        .color(&BLACK),
+                ))
+                .map_err(e)?;
+            }
+            area.draw_text(
+                "rows: true genre",
+                &("sans-serif", 14).into_font().color(&BLACK),
+                (8, y0 - 18),
+            )
+            .map_err(e)?;
+        }
+        Ok(())
+    })
+}
+
+/// Learning curves: training loss (solid) and held-out window loss (dashed) per fold, and
+/// held-out clip accuracy per fold; the final model's training loss in black.
+///
+/// # Errors
+/// Drawing or writing fails.
+pub fn plot_learning_curves(
+    path: &Path,
+    folds: &[(usize, Vec<EpochStats>)],
+    final_history: Option<&[EpochStats]>,
+) -> Result<()> {
+    render_png(path, (1100, 480), |root| {
+        let e = |e: DrawingAreaErrorKind<_>| anyhow!("{e:?}");
+        let (left, right) = root.split_horizontally(560);
+        let epochs = folds
+            .iter()
+            .map(|(_, h)| h.len())
+            .chain(final_history.map(<[EpochStats]>::len))
+            .max()
+            .unwrap_or(1)
+            .max(2);
+        let max_loss = folds
+            .iter()
+            .flat_map(|(_, h)| h.iter())
+            .chain(final_history.unwrap_or_default())
+            .flat_map(|s| [Some(s.train_loss), s.val_loss])
+            .flatten()
+            .fold(0.5f64, f64::max)
+            * 1.05;
+        let palette = |i: usize| Palette99::pick(i).to_rgba();
+
+        let mut chart = ChartBuilder::on(&left)
+            .caption(
+                "Loss per epoch (solid: train, dashed: held-out fold)",
+                ("sans-serif", 16),
+            )
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(1f64..epochs as f64, 0f64..max_loss)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("cross-entropy")
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(e)?;
+        for (k, (fold, h)) in folds.iter().enumerate() {
+            let c = palette(k);
+            chart
+                .draw_series(LineSeries::new(
+                    h.iter().map(|s| (s.epoch as f64, s.train_loss)),
+                    c.stroke_width(2),
+                ))
+                .map_err(e)?
+                .label(format!("fold {fold}"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
+            chart
+                .draw_series(DashedLineSeries::new(
+                    h.iter()
+                        .filter_map(|s| s.val_loss.map(|v| (s.epoch as f64, v))),
+                    6,
+                    4,
+                    c.stroke_width(2),
+                ))
+                .map_err(e)?;
+        }
+        if let Some(h) = final_history {
+            chart
+                .draw_series(LineSeries::new(
+                    h.iter().map(|s| (s.epoch as f64, s.train_loss)),
+                    BLACK.stroke_width(3),
+                ))
+                .map_err(e)?
+                .label("final model (all clips)")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(3)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 13))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(e)?;
+
+        let mut acc = ChartBuilder::on(&right)
+            .caption("Held-out clip accuracy (float, tch)", ("sans-serif", 16))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(1f64..epochs as f64, 0f64..1.0)
+            .map_err(e)?;
+        acc.configure_mesh()
+            .x_desc("epoch")
+            .y_desc("accuracy")
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(e)?;
+        for (k, (fold, h)) in folds.iter().enumerate() {
+            let c = palette(k);
+            acc.draw_series(LineSeries::new(
+                h.iter()
+                    .filter_map(|s| s.val_clip_acc.map(|v| (s.epoch as f64, v))),
+                c.stroke_width(2),
+            ))
+            .map_err(e)?
+            .label(format!("fold {fold}"))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
+            acc.draw_series(LineSeries::new(
+                h.iter().map(|s| (s.epoch as f64, s.train_window_acc)),
+                c.mix(0.35).stroke_width(1),
+            ))
+            .map_err(e)?;
+        }
+        if !folds.is_empty() {
+            acc.configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 13))
+                .position(SeriesLabelPosition::LowerRight)
+                .draw()
+                .map_err(e)?;
+        }
+        Ok(())
+    })
+}

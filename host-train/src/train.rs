@@ -1,0 +1,402 @@
+//! The training model (libtorch via tch) and loop.
+//!
+//! The network is genre-core's: 2 stacked LSTM layers of `HIDDEN` units (PyTorch gate order
+//! i, f, g, o; both `b_ih` and `b_hh`), run over one window of `WINDOW_FRAMES` z-scored frames
+//! from a zero state, and a linear head on the last step's top hidden state. Regularisation:
+//! dropout between the layers and before the head, AdamW weight decay, label smoothing, and
+//! the augmented copies (one drawn per window and epoch).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{bail, Result};
+use genre_core::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, WINDOW_FRAMES};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use tch::{nn, Device, Kind, Tensor};
+
+use crate::features::ClipFeatures;
+
+/// Set by the Ctrl-C handler: the current epoch finishes, then training stops.
+pub static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Window stride for training and evaluation, in frames (half a window).
+pub const STRIDE: usize = WINDOW_FRAMES / 2;
+
+/// Hyper-parameters.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hyper {
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub dropout: f64,
+    pub label_smoothing: f64,
+    pub clip_norm: f64,
+    /// Window stride of the clip decisions (evaluation, prediction), in frames.
+    pub stride_frames: usize,
+    pub seed: u64,
+}
+
+impl Hyper {
+    /// The shipped recipe, with `epochs` and `seed` from the command line.
+    pub fn new(epochs: usize, batch: usize, seed: u64) -> Self {
+        Self {
+            epochs,
+            batch,
+            lr: 3e-3,
+            weight_decay: 1e-2,
+            dropout: 0.25,
+            label_smoothing: 0.1,
+            clip_norm: 1.0,
+            stride_frames: STRIDE,
+            seed,
+        }
+    }
+}
+
+/// Per-feature z-score normaliser, from training frames.
+#[derive(Debug, Clone)]
+pub struct Normaliser {
+    pub mean: [f32; N_FEATURES],
+    pub std: [f32; N_FEATURES],
+}
+
+impl Normaliser {
+    /// Mean and standard deviation (floored at 1e-6) of every frame of every variant.
+    pub fn fit(train: &[&ClipFeatures]) -> Self {
+        let mut sum = [0f64; N_FEATURES];
+        let mut sq = [0f64; N_FEATURES];
+        let mut n = 0f64;
+        for frame in train.iter().flat_map(|c| c.iter()).flatten() {
+            for k in 0..N_FEATURES {
+                let v = f64::from(frame[k]);
+                sum[k] += v;
+                sq[k] += v * v;
+            }
+            n += 1.0;
+        }
+        let n = n.max(1.0);
+        let mean = core::array::from_fn(|k| (sum[k] / n) as f32);
+        let std = core::array::from_fn(|k| {
+            let m = sum[k] / n;
+            ((sq[k] / n - m * m).max(0.0).sqrt() as f32).max(1e-6)
+        });
+        Self { mean, std }
+    }
+
+    fn apply(&self, frame: &FeatureFrame, out: &mut Vec<f32>) {
+        out.extend((0..N_FEATURES).map(|k| (frame[k] - self.mean[k]) / self.std[k]));
+    }
+}
+
+/// Trained float weights in PyTorch's layout (row-major), per LSTM layer, plus the head.
+#[derive(Debug, Clone)]
+pub struct FloatWeights {
+    /// Per layer: `w_ih` [4H × in], `w_hh` [4H × H], `b_ih` [4H], `b_hh` [4H].
+    pub layers: Vec<[Vec<f32>; 4]>,
+    /// Head weight [N_GENRES × H].
+    pub head_w: Vec<f32>,
+    /// Head bias [N_GENRES].
+    pub head_b: Vec<f32>,
+}
+
+/// One epoch's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochStats {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_window_acc: f64,
+    /// Window-level loss on the held-out fold (CV only).
+    pub val_loss: Option<f64>,
+    /// Clip-level accuracy on the held-out fold, float (tch) model (CV only).
+    pub val_clip_acc: Option<f64>,
+    pub seconds: f64,
+}
+
+/// Everything a training run produces.
+pub struct Trained {
+    pub weights: FloatWeights,
+    pub norm: Normaliser,
+    pub history: Vec<EpochStats>,
+}
+
+/// The tch network.
+struct Net {
+    params: Vec<Tensor>,
+    head_w: Tensor,
+    head_b: Tensor,
+    dropout: f64,
+}
+
+impl Net {
+    fn new(vs: &nn::Path) -> Self {
+        let bound = 1.0 / (HIDDEN as f64).sqrt();
+        let init = nn::Init::Uniform {
+            lo: -bound,
+            up: bound,
+        };
+        let g = 4 * HIDDEN as i64;
+        let h = HIDDEN as i64;
+        let mut params = Vec::new();
+        for l in 0..N_LAYERS {
+            let input = if l == 0 { N_FEATURES as i64 } else { h };
+            params.push(vs.var(&format!("weight_ih_l{l}"), &[g, input], init));
+            params.push(vs.var(&format!("weight_hh_l{l}"), &[g, h], init));
+            params.push(vs.var(&format!("bias_ih_l{l}"), &[g], init));
+            params.push(vs.var(&format!("bias_hh_l{l}"), &[g], init));
+        }
+        Self {
+            params,
+            head_w: vs.var("head_weight", &[N_GENRES as i64, h], init),
+            head_b: vs.var("head_bias", &[N_GENRES as i64], init),
+            dropout: 0.0,
+        }
+    }
+
+    /// Logits [B × N_GENRES] for windows `x` [B × T × N_FEATURES].
+    fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        let b = x.size()[0];
+        let zeros = Tensor::zeros(
+            [N_LAYERS as i64, b, HIDDEN as i64],
+            (Kind::Float, x.device()),
+        );
+        let (out, _, _) = x.lstm(
+            &[&zeros, &zeros],
+            &self.params.iter().collect::<Vec<_>>(),
+            true,
+            N_LAYERS as i64,
+            self.dropout,
+            train,
+            false,
+            true,
+        );
+        let last = out.select(1, -1).dropout(self.dropout, train);
+        last.linear(&self.head_w, Some(&self.head_b))
+    }
+
+    fn export(&self) -> FloatWeights {
+        let v = |t: &Tensor| -> Vec<f32> {
+            Vec::<f32>::try_from(t.to_device(Device::Cpu).flatten(0, -1)).unwrap_or_default()
+        };
+        FloatWeights {
+            layers: self
+                .params
+                .chunks_exact(4)
+                .map(|p| [v(&p[0]), v(&p[1]), v(&p[2]), v(&p[3])])
+                .collect(),
+            head_w: v(&self.head_w),
+            head_b: v(&self.head_b),
+        }
+    }
+}
+
+/// A window: clip index, variant, first frame.
+type Win = (usize, usize, usize);
+
+/// Window start frames for `n` frames at `stride` (a trailing partial window is dropped).
+pub fn window_starts(n: usize, stride: usize) -> impl Iterator<Item = usize> {
+    (0..=n.saturating_sub(WINDOW_FRAMES))
+        .step_by(stride.max(1))
+        .filter(move |s| s + WINDOW_FRAMES <= n)
+}
+
+/// Validation data: clips (original variant only) and their genres.
+pub struct Validation<'a> {
+    pub clips: Vec<&'a ClipFeatures>,
+    pub labels: Vec<usize>,
+}
+
+/// Trains a model on `train` (features and genre of each clip).
+///
+/// # Errors
+/// No training windows, or interrupted by Ctrl-C.
+pub fn train(
+    train: &[&ClipFeatures],
+    labels: &[usize],
+    val: Option<&Validation<'_>>,
+    hyper: &Hyper,
+    device: Device,
+    title: &str,
+) -> Result<Trained> {
+    tch::manual_seed(hyper.seed as i64);
+    let mut rng = ChaCha8Rng::seed_from_u64(hyper.seed);
+    let norm = Normaliser::fit(train);
+    let vs = nn::VarStore::new(device);
+    let mut net = Net::new(&vs.root());
+    net.dropout = hyper.dropout;
+    let mut opt = nn::OptimizerConfig::build(
+        nn::AdamW {
+            wd: hyper.weight_decay,
+            ..nn::AdamW::default()
+        },
+        &vs,
+        hyper.lr,
+    )?;
+
+    // Per epoch and clip: a random variant (original or augmented copy) and a random start
+    // offset in 0..WINDOW_FRAMES, then every window at a stride of one window from there. Over
+    // the epochs every window position of every clip is used, at half the cost per epoch of a
+    // fixed half-window stride.
+    let windows_per_epoch: usize = train.iter().map(|f| f[0].len() / WINDOW_FRAMES).sum();
+    if windows_per_epoch == 0 {
+        bail!("no training windows ({WINDOW_FRAMES} frames each)");
+    }
+    let bar = ProgressBar::new((hyper.epochs * windows_per_epoch.div_ceil(hyper.batch)) as u64)
+        .with_style(
+            ProgressStyle::with_template("{prefix} {bar:30} epoch {msg} [{elapsed}<{eta}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    bar.set_prefix(title.to_owned());
+    let mut history = Vec::with_capacity(hyper.epochs);
+    let mut xbuf = Vec::with_capacity(hyper.batch * WINDOW_FRAMES * N_FEATURES);
+    for epoch in 0..hyper.epochs {
+        let started = std::time::Instant::now();
+        // Cosine decay from lr to lr/20.
+        let t = epoch as f64 / hyper.epochs.max(2).saturating_sub(1) as f64;
+        opt.set_lr(hyper.lr * (0.05 + 0.95 * 0.5 * (1.0 + (core::f64::consts::PI * t).cos())));
+        let mut order: Vec<Win> = Vec::with_capacity(windows_per_epoch);
+        for (c, clip) in train.iter().enumerate() {
+            let v = rng.random_range(0..clip.len());
+            let offset = rng.random_range(0..WINDOW_FRAMES);
+            let n = clip[v].len();
+            let first = if n >= offset + WINDOW_FRAMES {
+                offset
+            } else {
+                0
+            };
+            order.extend(window_starts(n - first, WINDOW_FRAMES).map(|s| (c, v, first + s)));
+        }
+        order.shuffle(&mut rng);
+        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        bar.set_message(format!("{}/{}", epoch + 1, hyper.epochs));
+        for batch in order.chunks(hyper.batch) {
+            xbuf.clear();
+            for &(c, v, s) in batch {
+                for frame in &train[c][v][s..s + WINDOW_FRAMES] {
+                    norm.apply(frame, &mut xbuf);
+                }
+            }
+            let x = Tensor::from_slice(&xbuf)
+                .view([batch.len() as i64, WINDOW_FRAMES as i64, N_FEATURES as i64])
+                .to_device(device);
+            let y: Vec<i64> = batch.iter().map(|&(c, _, _)| labels[c] as i64).collect();
+            let y = Tensor::from_slice(&y).to_device(device);
+            let logits = net.forward(&x, true);
+            let loss = logits.cross_entropy_loss::<Tensor>(
+                &y,
+                None,
+                tch::Reduction::Mean,
+                -100,
+                hyper.label_smoothing,
+            );
+            opt.backward_step_clip_norm(&loss, hyper.clip_norm);
+            loss_sum += loss.double_value(&[]) * batch.len() as f64;
+            correct += logits
+                .argmax(-1, false)
+                .eq_tensor(&y)
+                .sum(Kind::Int64)
+                .int64_value(&[]) as usize;
+            seen += batch.len();
+            bar.inc(1);
+        }
+        let (val_loss, val_clip_acc) = match val {
+            Some(v) => {
+                let (l, a) = validate(&net, &norm, v, hyper.stride_frames, device);
+                (Some(l), Some(a))
+            }
+            None => (None, None),
+        };
+        let stats = EpochStats {
+            epoch: epoch + 1,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_window_acc: correct as f64 / seen.max(1) as f64,
+            val_loss,
+            val_clip_acc,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        log(
+            &bar,
+            format!(
+                "{title} epoch {:>2}: loss {:.3}, window acc {:.3}{} ({:.1} s)",
+                stats.epoch,
+                stats.train_loss,
+                stats.train_window_acc,
+                match (stats.val_loss, stats.val_clip_acc) {
+                    (Some(l), Some(a)) => format!(", held-out loss {l:.3}, clip acc {a:.3}"),
+                    _ => String::new(),
+                },
+                stats.seconds
+            ),
+        );
+        history.push(stats);
+        if STOP.load(Ordering::SeqCst) {
+            bar.abandon();
+            bail!(
+                "interrupted (Ctrl-C) after epoch {}: nothing written",
+                epoch + 1
+            );
+        }
+    }
+    bar.finish_and_clear();
+    Ok(Trained {
+        weights: net.export(),
+        norm,
+        history,
+    })
+}
+
+/// Prints above the progress bar, or plainly when the bar is hidden (not a terminal).
+fn log(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
+
+/// Held-out window loss and clip accuracy (mean log-probability over all windows).
+fn validate(
+    net: &Net,
+    norm: &Normaliser,
+    val: &Validation<'_>,
+    stride: usize,
+    device: Device,
+) -> (f64, f64) {
+    let _guard = tch::no_grad_guard();
+    let (mut loss_sum, mut n_win, mut correct) = (0.0, 0usize, 0usize);
+    for (clip, &label) in val.clips.iter().zip(&val.labels) {
+        let frames = &clip[0];
+        let mut xbuf = Vec::new();
+        let mut n = 0i64;
+        for s in window_starts(frames.len(), stride) {
+            for frame in &frames[s..s + WINDOW_FRAMES] {
+                norm.apply(frame, &mut xbuf);
+            }
+            n += 1;
+        }
+        if n == 0 {
+            continue;
+        }
+        let x = Tensor::from_slice(&xbuf)
+            .view([n, WINDOW_FRAMES as i64, N_FEATURES as i64])
+            .to_device(device);
+        let logp = net.forward(&x, false).log_softmax(-1, Kind::Float);
+        loss_sum -= logp
+            .select(1, label as i64)
+            .sum(Kind::Float)
+            .double_value(&[]);
+        n_win += n as usize;
+        let clip_pred = logp
+            .mean_dim(0, false, Kind::Float)
+            .argmax(-1, false)
+            .int64_value(&[]);
+        correct += usize::from(clip_pred == label as i64);
+    }
+    (
+        loss_sum / n_win.max(1) as f64,
+        correct as f64 / val.clips.len().max(1) as f64,
+    )
+}
