@@ -1,10 +1,12 @@
-//! Per-frame cost of the streaming frontend: push exactly one hop of audio (one frame out).
+//! Per-frame cost of the streaming frontend: push exactly one hop of audio (one frame out),
+//! and the cost of each stage of that frame.
 //!
 //! `cargo bench -p genre-core --bench frontend`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use genre_core::config::{FeatureFrame, HOP, N_FEATURES};
-use genre_core::Frontend;
+use genre_core::config::{FeatureFrame, HOP, N_BINS, N_CHROMA, N_FEATURES, N_FFT, N_MELS, N_MFCC};
+use genre_core::contrast::N_CONTRAST;
+use genre_core::{centroid, chroma, contrast, mel, mfcc, stft, Frontend};
 
 /// Deterministic broadband test audio (an LCG; the frontend's cost does not depend on it).
 fn noise(n: usize) -> Vec<i16> {
@@ -33,5 +35,51 @@ fn per_frame(c: &mut Criterion) {
     black_box(last);
 }
 
-criterion_group!(benches, per_frame);
+fn stages(c: &mut Criterion) {
+    let frame: [i16; N_FFT] = core::array::from_fn(|i| noise(N_FFT)[i]);
+    let mut scratch = [0.0f32; N_FFT];
+    let mut power = [0.0f32; N_BINS];
+    let mut magnitude = [0.0f32; N_BINS];
+    stft::power_spectrum(&frame, &mut scratch, &mut power);
+    magnitude.copy_from_slice(&power);
+    stft::power_to_magnitude(&mut magnitude);
+
+    c.bench_function("stage: window + rfft_1024 + |X|^2", |b| {
+        b.iter(|| stft::power_spectrum(black_box(&frame), &mut scratch, &mut power));
+    });
+    c.bench_function("stage: magnitude (513 sqrt)", |b| {
+        b.iter(|| {
+            let mut spectrum = black_box(power);
+            stft::power_to_magnitude(&mut spectrum);
+            black_box(spectrum)
+        });
+    });
+    c.bench_function("stage: mel + dB + MFCC", |b| {
+        let (mut bands, mut coefficients) = ([0.0f32; N_MELS], [0.0f32; N_MFCC]);
+        b.iter(|| {
+            mel::mel_power(black_box(&power), &mut bands);
+            mfcc::mfcc(&mut bands, &mut coefficients);
+            black_box(coefficients)
+        });
+    });
+    c.bench_function("stage: centroid", |b| {
+        b.iter(|| centroid::spectral_centroid(black_box(&magnitude)));
+    });
+    c.bench_function("stage: chroma", |b| {
+        let mut classes = [0.0f32; N_CHROMA];
+        b.iter(|| {
+            chroma::chroma(black_box(&power), &mut classes);
+            black_box(classes)
+        });
+    });
+    c.bench_function("stage: contrast", |b| {
+        let mut out = [0.0f32; N_CONTRAST];
+        b.iter(|| {
+            contrast::spectral_contrast(black_box(&magnitude), &mut out);
+            black_box(out)
+        });
+    });
+}
+
+criterion_group!(benches, per_frame, stages);
 criterion_main!(benches);

@@ -1,5 +1,5 @@
 //! Streaming frontend: 16 kHz i16 PCM in, one [`FeatureFrame`] of 33 librosa features out per
-//! hop. No heap; all state lives inline in [`Frontend`] (≈ 10 KiB: 2 KiB of samples, 8 KiB of
+//! hop. No heap; all state lives inline in [`Frontend`] (≈ 8 KiB: 2 KiB of samples, 6 KiB of
 //! FFT and spectrum buffers kept off the stack), so it can be a `static`.
 //!
 //! Frame `t` is centred on input sample `t·HOP`, as librosa's `center=True` with zero padding:
@@ -17,7 +17,7 @@ use crate::config::{
 use crate::contrast::{spectral_contrast, N_CONTRAST};
 use crate::mel::mel_power;
 use crate::mfcc::mfcc;
-use crate::stft::{magnitude, power_spectrum};
+use crate::stft::{power_spectrum, power_to_magnitude};
 use crate::tables;
 
 // The generated tables must describe this configuration (rerun gen_tables.py if not).
@@ -54,10 +54,8 @@ pub struct Frontend {
     filled: usize,
     /// FFT work buffer.
     scratch: [f32; N_FFT],
-    /// Power spectrum of the current frame.
-    power: [f32; N_BINS],
-    /// Magnitude spectrum of the current frame.
-    magnitude: [f32; N_BINS],
+    /// Power spectrum of the current frame, then (in place) its magnitude spectrum.
+    spectrum: [f32; N_BINS],
 }
 
 impl Default for Frontend {
@@ -74,8 +72,7 @@ impl Frontend {
             samples: [0; N_FFT],
             filled: N_FFT / 2,
             scratch: [0.0; N_FFT],
-            power: [0.0; N_BINS],
-            magnitude: [0.0; N_BINS],
+            spectrum: [0.0; N_BINS],
         }
     }
 
@@ -105,23 +102,24 @@ impl Frontend {
     /// Features of the full frame in `samples`.
     fn frame(&mut self) -> FeatureFrame {
         let mut out = [0.0; N_FEATURES];
-        power_spectrum(&self.samples, &mut self.scratch, &mut self.power);
-        magnitude(&self.power, &mut self.magnitude);
+        power_spectrum(&self.samples, &mut self.scratch, &mut self.spectrum);
 
         let mut mel = [0.0; N_MELS];
-        mel_power(&self.power, &mut mel);
+        mel_power(&self.spectrum, &mut mel);
         let mut coefficients = [0.0; N_MFCC];
         mfcc(&mut mel, &mut coefficients);
         out[MFCC_OFFSET..MFCC_OFFSET + N_MFCC].copy_from_slice(&coefficients);
 
-        out[CENTROID_OFFSET] = spectral_centroid(&self.magnitude);
-
         let mut classes = [0.0; N_CHROMA];
-        chroma(&self.power, &mut classes);
+        chroma(&self.spectrum, &mut classes);
         out[CHROMA_OFFSET..CHROMA_OFFSET + N_CHROMA].copy_from_slice(&classes);
 
+        // Power is no longer needed: centroid and contrast use the magnitude.
+        power_to_magnitude(&mut self.spectrum);
+        out[CENTROID_OFFSET] = spectral_centroid(&self.spectrum);
+
         let mut contrast = [0.0; N_CONTRAST];
-        spectral_contrast(&self.magnitude, &mut contrast);
+        spectral_contrast(&self.spectrum, &mut contrast);
         out[CONTRAST_OFFSET..CONTRAST_OFFSET + N_CONTRAST].copy_from_slice(&contrast);
         out
     }

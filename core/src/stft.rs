@@ -28,9 +28,9 @@ pub fn power_spectrum(frame: &[i16; N_FFT], scratch: &mut [f32; N_FFT], power: &
     }
 }
 
-/// Writes the magnitude spectrum `|X[k]| = sqrt(power[k])` into `magnitude`.
-pub fn magnitude(power: &[f32; N_BINS], magnitude: &mut [f32; N_BINS]) {
-    for (m, &p) in magnitude.iter_mut().zip(power.iter()) {
-        *m = libm::sqrtf(p);
+/// Turns a power spectrum into the magnitude spectrum `|X[k]| = sqrt(power[k])`, in place.
+pub fn power_to_magnitude(spectrum: &mut [f32; N_BINS]) {
+    for x in spectrum.iter_mut() {
+        *x = libm::sqrtf(*x);
     }
 }
