@@ -21,7 +21,7 @@ use std::path::Path;
 
 pub use error::AudioError;
 pub use genre_core::config::SAMPLE_RATE_HZ;
-pub use resample::{resample_to_16k, SINC_LEN, SINC_OVERSAMPLING};
+pub use resample::{resample_to_16k, MAX_PHASES, SINC_LEN, SINC_OVERSAMPLING};
 
 /// Longest accepted audio, in seconds at the file's own sample rate (GTZAN clips are 30 s).
 pub const MAX_SECONDS: u32 = 600;
@@ -147,8 +147,11 @@ impl<'p> MonoSink<'p> {
         }
     }
 
-    /// Appends interleaved frames, each replaced by the mean of its channels (summed in channel
-    /// order). A trailing partial frame is ignored by the callers' construction.
+    /// Appends whole interleaved frames, each replaced by the mean of its channels (summed in
+    /// channel order; mono passes through unchanged).
+    ///
+    /// # Errors
+    /// [`AudioError::TooLong`] when the total would pass [`MAX_SECONDS`].
     fn push_interleaved(&mut self, interleaved: &[f32]) -> Result<(), AudioError> {
         let n = usize::from(self.channels);
         let frames = interleaved.len() / n;

@@ -38,15 +38,20 @@ fn sine_through(f: f64, rate: u32) -> (f64, f64, f64) {
 #[test]
 fn sine_keeps_frequency_amplitude_and_timing() {
     // Comparing sample by sample with the ideal 16 kHz sine checks frequency (a 0.01 Hz error
-    // would drift by 0.13 rad over 2 s, an error of -18 dB), amplitude and the removal of the
-    // filter delay at once. Measured: errors -45 dB (5 kHz, from a residual
-    // delay of 0.003 samples) to -66 dB, gains within 0.001 dB.
+    // drifts up to 0.13 rad over 2 s: about -23 dB), amplitude and the exact removal of the filter delay (a
+    // timing error of 0.001 sample at 5 kHz alone gives -54 dB) at once. Measured: -100 to
+    // -134 dB on the polyphase path, -92 dB worst on the cubic fallback (44 101 Hz, 5 kHz),
+    // i.e. f32 rounding; gains within 0.0001 dB.
     for (f, rate) in [
         (1000.0, 22_050),
         (1000.0, 44_100),
         (1000.0, 48_000),
         (1000.0, 8_000),
+        (1000.0, 11_025),
         (5000.0, 22_050),
+        // 16000 / gcd = 16000 phases: the cubic-interpolated fallback.
+        (1000.0, 44_101),
+        (5000.0, 44_101),
     ] {
         let (gain_db, err_db, max_err) = sine_through(f, rate);
         println!(
