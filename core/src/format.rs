@@ -158,11 +158,17 @@ impl core::fmt::Display for FormatError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
             Self::Truncated { needed, actual } => {
-                write!(f, "weights blob truncated: {actual} bytes, header needs {needed}")
+                write!(
+                    f,
+                    "weights blob truncated: {actual} bytes, header needs {needed}"
+                )
             }
             Self::BadMagic => write!(f, "not a tinygenre weights blob (bad magic)"),
             Self::UnsupportedVersion { found } => {
-                write!(f, "weights format version {found}, this build reads {VERSION}")
+                write!(
+                    f,
+                    "weights format version {found}, this build reads {VERSION}"
+                )
             }
             Self::ConfigMismatch { expected, found } => write!(
                 f,
@@ -183,7 +189,10 @@ impl core::fmt::Display for FormatError {
                 write!(f, "input parameters of feature {feature} are not finite")
             }
             Self::CellFormat { layer, frac_bits } => {
-                write!(f, "layer {layer}: cell fraction bits {frac_bits} not in 6..=15")
+                write!(
+                    f,
+                    "layer {layer}: cell fraction bits {frac_bits} not in 6..=15"
+                )
             }
             Self::Shift {
                 section,

@@ -28,7 +28,10 @@ use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS};
 pub const GATES: usize = 4 * HIDDEN;
 
 // The engines hard-wire a two-layer stack (layer 0 reads features, layer 1 reads layer 0).
-const _: () = assert!(N_LAYERS == 2, "the engines implement exactly two LSTM layers");
+const _: () = assert!(
+    N_LAYERS == 2,
+    "the engines implement exactly two LSTM layers"
+);
 
 /// One LSTM layer's weights, PyTorch layout: row `r` of `w_ih`/`w_hh` produces gate row `r`.
 #[derive(Clone, Debug, PartialEq)]

@@ -55,12 +55,36 @@ impl Default for QuantEngine {
     }
 }
 
+/// Gate rows computed together, so that each input value is loaded once per block (on a
+/// Cortex-M4 about 2.3 instead of 3 instructions per multiply-accumulate).
+const BLOCK: usize = 4;
+const _: () = assert!(GATES % BLOCK == 0 && N_GENRES <= GATES);
+
 /// Dot product of an `i8` weight row (stored as bytes) with an input row, in `i32`.
 #[inline]
 fn dot<T: Copy + Into<i32>>(w: &[u8], x: &[T]) -> i32 {
     let mut acc = 0i32;
     for (&w, &x) in w.iter().zip(x) {
         acc += i32::from(w as i8) * x.into();
+    }
+    acc
+}
+
+/// Dot products of `BLOCK` consecutive `i8` weight rows (`block`, `BLOCK · x.len()` bytes)
+/// with `x`. Integer sums are exact, so the result equals `BLOCK` calls of [`dot`].
+#[inline]
+fn dot_block<T: Copy + Into<i32>>(block: &[u8], x: &[T]) -> [i32; BLOCK] {
+    let n = x.len();
+    let (w0, rest) = block.split_at(n.min(block.len()));
+    let (w1, rest) = rest.split_at(n.min(rest.len()));
+    let (w2, w3) = rest.split_at(n.min(rest.len()));
+    let mut acc = [0i32; BLOCK];
+    for ((((&a, &b), &c), &d), &x) in w0.iter().zip(w1).zip(w2).zip(w3).zip(x) {
+        let x = x.into();
+        acc[0] += i32::from(a as i8) * x;
+        acc[1] += i32::from(b as i8) * x;
+        acc[2] += i32::from(c as i8) * x;
+        acc[3] += i32::from(d as i8) * x;
     }
     acc
 }
@@ -73,20 +97,31 @@ fn layer_step<T: Copy + Into<i32>>(
     c: &mut [i16; HIDDEN],
     gates: &mut [i16; GATES],
 ) {
-    let rows = l
+    let blocks = l
         .w_ih
-        .chunks_exact(x.len())
-        .zip(l.w_hh.chunks_exact(HIDDEN))
-        .zip(l.bias.chunks_exact(4));
-    for (r, ((wx, wh), b)) in rows.enumerate() {
-        let zx = requantize(dot(wx, x), l.requant_x.get(r));
-        let zh = requantize(dot(wh, &h[..]), l.requant_h.get(r));
-        let z = zx.saturating_add(zh).saturating_add(le_i32(b));
-        gates[r] = if r / HIDDEN == 2 {
-            tanh_q15(z, PRE_FRAC_BITS)
-        } else {
-            sigmoid_q15(z, PRE_FRAC_BITS)
-        };
+        .chunks_exact(BLOCK * x.len())
+        .zip(l.w_hh.chunks_exact(BLOCK * HIDDEN))
+        .zip(l.bias.chunks_exact(4 * BLOCK))
+        .zip(gates.chunks_exact_mut(BLOCK));
+    for (blk, (((wx, wh), bias), out)) in blocks.enumerate() {
+        let ax = dot_block(wx, x);
+        let ah = dot_block(wh, &h[..]);
+        for (j, ((gate, b), (ax, ah))) in out
+            .iter_mut()
+            .zip(bias.chunks_exact(4))
+            .zip(ax.into_iter().zip(ah))
+            .enumerate()
+        {
+            let r = blk * BLOCK + j;
+            let z = requantize(ax, l.requant_x.get(r))
+                .saturating_add(requantize(ah, l.requant_h.get(r)))
+                .saturating_add(le_i32(b));
+            *gate = if r / HIDDEN == 2 {
+                tanh_q15(z, PRE_FRAC_BITS)
+            } else {
+                sigmoid_q15(z, PRE_FRAC_BITS)
+            };
+        }
     }
     let n = l.cell_frac_bits;
     for k in 0..HIDDEN {
@@ -134,7 +169,11 @@ impl QuantEngine {
     pub fn logits(&self, m: &Model<'_>) -> [i32; N_GENRES] {
         let h = &self.h[N_LAYERS - 1];
         let mut out = [0i32; N_GENRES];
-        let rows = m.head.w.chunks_exact(HIDDEN).zip(m.head.bias.chunks_exact(4));
+        let rows = m
+            .head
+            .w
+            .chunks_exact(HIDDEN)
+            .zip(m.head.bias.chunks_exact(4));
         for (g, (w, b)) in rows.enumerate() {
             out[g] = requantize(dot(w, h), m.head.requant.get(g)).saturating_add(le_i32(b));
         }

@@ -16,7 +16,12 @@ fn tanh_table_is_exactly_rounded() {
 }
 
 /// Largest |error| in LSB of `f(x)` vs `reference(x · 2^-frac)` · 2^15 over every `x` in `xs`.
-fn max_err(xs: impl Iterator<Item = i32>, frac: u32, f: fn(i32, u32) -> i16, r: fn(f64) -> f64) -> f64 {
+fn max_err(
+    xs: impl Iterator<Item = i32>,
+    frac: u32,
+    f: fn(i32, u32) -> i16,
+    r: fn(f64) -> f64,
+) -> f64 {
     let scale = 2f64.powi(-(frac as i32));
     xs.map(|x| (f64::from(f(x, frac)) - r(f64::from(x) * scale) * 32768.0).abs())
         .fold(0.0, f64::max)
@@ -78,17 +83,27 @@ fn requantize_is_exact_round_half_up() {
             let num = i128::from(acc) * i128::from(mult);
             let exact = (num + (1i128 << (shift - 1))) >> shift;
             let exact = exact.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32;
-            assert_eq!(requantize(acc, r), exact, "acc {acc} mult {mult} shift {shift}");
+            assert_eq!(
+                requantize(acc, r),
+                exact,
+                "acc {acc} mult {mult} shift {shift}"
+            );
         }
     }
     // Ties go up: ±0.5 → 1 and 0.
-    let half = Requant { mult: 1 << 30, shift: 31 };
+    let half = Requant {
+        mult: 1 << 30,
+        shift: 31,
+    };
     assert_eq!(requantize(1, half), 1);
     assert_eq!(requantize(-1, half), 0);
     assert_eq!(requantize(3, half), 2);
     assert_eq!(requantize(-3, half), -1);
     // Saturation instead of wrapping.
-    let big = Requant { mult: i32::MAX, shift: 1 };
+    let big = Requant {
+        mult: i32::MAX,
+        shift: 1,
+    };
     assert_eq!(requantize(i32::MAX, big), i32::MAX);
     assert_eq!(requantize(i32::MIN, big), i32::MIN);
     assert_eq!(round_shr(3, 1), 2);

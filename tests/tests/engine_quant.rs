@@ -23,26 +23,42 @@ struct Stats {
     windows: usize,
     window_agree: usize,
     max_h_err: f32,
+    /// Against the float engine fed the dequantised input: the engine's own arithmetic error.
+    max_arith_err: f32,
 }
 
 /// Runs both engines over `seq`, resetting every `reset_every` frames, comparing logits at
 /// every step and top-1 at each window end.
-fn compare(m: &FloatModel, q: &Model<'_>, seq: &[FeatureFrame], reset_every: usize, st: &mut Stats) {
+fn compare(
+    m: &FloatModel,
+    q: &Model<'_>,
+    seq: &[FeatureFrame],
+    reset_every: usize,
+    st: &mut Stats,
+) {
     let mut fe = FloatEngine::new();
+    let mut fd = FloatEngine::new();
     let mut qe = QuantEngine::new();
     for (t, frame) in seq.iter().enumerate() {
         if t % reset_every == 0 {
             fe.reset();
+            fd.reset();
             qe.reset();
         }
+        let x = q.quantize_input(frame);
+        let dequantised: FeatureFrame =
+            core::array::from_fn(|j| q.input_mean(j) + f32::from(x[j]) / q.input_mul(j));
         fe.step(m, frame);
-        qe.step(q, &q.quantize_input(frame));
+        fd.step(m, &dequantised);
+        qe.step(q, &x);
         let lf = fe.logits(m);
+        let ld = fd.logits(m);
         let lq = dequantize_logits(&qe.logits(q));
         for g in 0..N_GENRES {
             let e = (lf[g] - lq[g]).abs();
             st.max_err = st.max_err.max(e);
             st.sum_err += f64::from(e);
+            st.max_arith_err = st.max_arith_err.max((ld[g] - lq[g]).abs());
         }
         for (a, b) in fe.hidden(1).iter().zip(qe.hidden(1)) {
             st.max_h_err = st.max_h_err.max((a - f32::from(*b) / 32768.0).abs());
@@ -68,8 +84,11 @@ fn setup() -> (Box<FloatModel>, Vec<u8>) {
 }
 
 /// Windows of 94 frames (as the host and firmware run it) over 5 × 4000 unseen frames.
-/// Bounds: every logit within 0.05 of the float one (measured 0.0xx; logits span ±~3, and
-/// 0.05 keeps top-1 changes to near-ties), top-1 agreement at window ends ≥ 97 %.
+/// Bounds: every logit within 0.12 of the float one (measured 0.085, of which 0.084 comes
+/// from the 8-bit input alone; the golden logits span about ±3); within 0.04 of the float
+/// engine fed the same 8-bit input (the integer arithmetic: i8 weights, Q15 tables, i16 cell;
+/// measured 0.023); top-1 agreement at window ends ≥ 98 % (measured 99.5 %; misses are
+/// near-ties).
 #[test]
 fn integer_tracks_float_per_window() {
     let (m, blob) = setup();
@@ -81,20 +100,26 @@ fn integer_tracks_float_per_window() {
     }
     let agree = st.window_agree as f64 / st.windows as f64;
     println!(
-        "windowed: {} steps, {} windows, top-1 agreement {:.2} %, max |logit err| {:.4}, mean {:.5}, max |h err| {:.4}",
+        "windowed: {} steps, {} windows, top-1 agreement {:.2} %, max |logit err| {:.4}, mean {:.5}, arithmetic-only {:.4}, max |h err| {:.4}",
         st.steps,
         st.windows,
         100.0 * agree,
         st.max_err,
         st.sum_err / (st.steps * N_GENRES) as f64,
+        st.max_arith_err,
         st.max_h_err
     );
-    assert!(st.max_err <= 0.05, "max logit error {}", st.max_err);
-    assert!(agree >= 0.97, "top-1 agreement {agree}");
+    assert!(st.max_err <= 0.12, "max logit error {}", st.max_err);
+    assert!(
+        st.max_arith_err <= 0.04,
+        "arithmetic error {}",
+        st.max_arith_err
+    );
+    assert!(agree >= 0.98, "top-1 agreement {agree}");
 }
 
 /// 10 000 frames without reset: the integer state does not drift away from the float one
-/// (same 0.05 bound as per window).
+/// (same bounds as per window).
 #[test]
 fn integer_tracks_float_without_reset() {
     let (m, blob) = setup();
@@ -102,8 +127,16 @@ fn integer_tracks_float_without_reset() {
     let mut st = Stats::default();
     let seq = synthetic_sequence(&m, 300, 10_000);
     compare(&m, &q, &seq, usize::MAX, &mut st);
-    println!("continuous: {} steps, max |logit err| {:.4}, max |h err| {:.4}", st.steps, st.max_err, st.max_h_err);
-    assert!(st.max_err <= 0.05, "max logit error {}", st.max_err);
+    println!(
+        "continuous: {} steps, max |logit err| {:.4}, arithmetic-only {:.4}, max |h err| {:.4}",
+        st.steps, st.max_err, st.max_arith_err, st.max_h_err
+    );
+    assert!(st.max_err <= 0.12, "max logit error {}", st.max_err);
+    assert!(
+        st.max_arith_err <= 0.04,
+        "arithmetic error {}",
+        st.max_arith_err
+    );
 }
 
 /// `quantize_input` is round((x - mean)·mul) clamped to ±127, NaN → 0; the logit scale is
@@ -126,9 +159,15 @@ fn input_quantisation_and_outputs() {
     e.step(&q, &x);
     let l = e.logits(&q);
     let d = dequantize_logits(&l);
-    assert_eq!(d[0], l[0] as f32 / f32::from(1u16 << (LOGIT_FRAC_BITS - 1)) / 2.0);
+    assert_eq!(
+        d[0],
+        l[0] as f32 / f32::from(1u16 << (LOGIT_FRAC_BITS - 1)) / 2.0
+    );
     let p = probabilities(&l);
-    assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6, "softmax sums to 1 within f32 rounding");
+    assert!(
+        (p.iter().sum::<f32>() - 1.0).abs() < 1e-6,
+        "softmax sums to 1 within f32 rounding"
+    );
     e.reset();
     assert_eq!(e, QuantEngine::new());
 }

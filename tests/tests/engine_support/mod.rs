@@ -13,7 +13,16 @@ pub const STEPS: usize = 240;
 pub const TRACE_STEPS: usize = 16;
 /// Genre labels used for test blobs.
 pub const LABELS: [&str; N_GENRES] = [
-    "blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock",
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
 ];
 
 pub fn golden_dir() -> PathBuf {
@@ -24,7 +33,11 @@ pub fn golden_dir() -> PathBuf {
 pub fn read_f32(name: &str, len: usize) -> Vec<f32> {
     let path = golden_dir().join(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(bytes.len(), 4 * len, "{name}: size does not match the configuration");
+    assert_eq!(
+        bytes.len(),
+        4 * len,
+        "{name}: size does not match the configuration"
+    );
     bytes
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
