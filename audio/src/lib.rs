@@ -39,7 +39,8 @@ pub struct Decoded {
     pub sample_rate: u32,
     /// Channel count of the file before the down-mix.
     pub channels: u16,
-    /// Mono samples in [-1, 1): the mean of the channels of each frame.
+    /// Mono samples, the mean of the channels of each frame: within [-1, 1) for integer PCM;
+    /// float and lossy sources may overshoot slightly ([`to_i16`] saturates).
     pub samples: Vec<f32>,
 }
 
@@ -54,15 +55,18 @@ pub fn load_pcm16k(path: &Path) -> Result<Vec<i16>, AudioError> {
     Ok(to_i16(&resampled))
 }
 
-/// Decodes `path` (format found from its first bytes, not its name) and down-mixes it to mono.
+/// Decodes `path` and down-mixes it to mono. The format is recognised from the content; the
+/// file name's extension is only a hint.
 ///
 /// # Errors
 /// [`AudioError::Io`] when the file cannot be read; [`AudioError::UnknownFormat`],
 /// [`AudioError::Unsupported`] or [`AudioError::Malformed`] when it is not audio this crate
-/// decodes; [`AudioError::InvalidSampleRate`] / [`AudioError::InvalidChannelCount`] for rates or
+/// decodes, or when a packet fails to decode (corrupt data is reported, not skipped);
+/// [`AudioError::InvalidSampleRate`] / [`AudioError::InvalidChannelCount`] for rates or
 /// channel counts outside the accepted ranges; [`AudioError::FormatChanged`] when they change
 /// mid-stream; [`AudioError::TooLong`] beyond [`MAX_SECONDS`]; [`AudioError::NoAudio`] when no
-/// frame decodes. A stream cut short inside its audio data decodes up to the cut.
+/// frame decodes. A WAV, MP3, FLAC or OGG stream cut short inside its audio data decodes up to
+/// the cut; a cut `.au` is [`AudioError::Malformed`].
 pub fn decode(path: &Path) -> Result<Decoded, AudioError> {
     let mut file = std::fs::File::open(path).map_err(|source| AudioError::Io {
         path: path.to_path_buf(),
