@@ -240,3 +240,115 @@ fn argmax(logits: &[i32; N_GENRES]) -> usize {
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// 7 s of a deterministic test signal (sawtooth plus LCG noise): two whole windows and a
+    /// partial one.
+    fn signal() -> Vec<i16> {
+        let mut state: u32 = 1;
+        (0..7 * 16_000)
+            .map(|n: i32| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = (state >> 20) as i32 - 2048;
+                ((n * 37) % 8000 - 4000 + noise) as i16
+            })
+            .collect()
+    }
+
+    fn model() -> Model<'static> {
+        Model::parse(WEIGHTS).expect("the embedded weights parse")
+    }
+
+    /// The pipeline's windows when the signal arrives in blocks of `block` samples.
+    fn windows(block: usize) -> (Vec<Window>, Costs) {
+        let model = model();
+        let mut pipeline = Box::new(Pipeline::new());
+        let mut out = Vec::new();
+        for chunk in signal().chunks(block) {
+            pipeline.push(&model, chunk, &(), |w| out.push(*w));
+        }
+        (out, *pipeline.costs())
+    }
+
+    /// The same computation spelled out on whole arrays: all frames first, then the engine
+    /// over each complete window, reset in between.
+    fn reference() -> Vec<Window> {
+        let model = model();
+        let mut frames = Vec::new();
+        let mut frontend = Box::new(Frontend::new());
+        frontend.push(&signal(), |f| frames.push(*f));
+        let mut engine = Box::new(QuantEngine::new());
+        let mut out = Vec::new();
+        for (index, window) in frames.chunks_exact(WINDOW_FRAMES).enumerate() {
+            engine.reset();
+            for frame in window {
+                engine.step(&model, &model.quantize_input(frame));
+            }
+            let logits = engine.logits(&model);
+            let index = u32::try_from(index).expect("few windows");
+            out.push(Window {
+                index,
+                logits,
+                top1: argmax(&logits),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn windows_match_the_whole_array_computation_for_any_block_size() {
+        let expected = reference();
+        assert_eq!(expected.len(), 2, "7 s hold two whole windows");
+        for block in [1, 100, 256, 512, 4096, 7 * 16_000] {
+            let (got, costs) = windows(block);
+            assert_eq!(got, expected, "block of {block} samples");
+            assert_eq!(
+                costs.frontend_block.count as usize,
+                signal().len().div_ceil(block)
+            );
+            assert_eq!(costs.lstm_frame.count, costs.frames);
+            assert_eq!(costs.window_end.count, 2);
+        }
+    }
+
+    #[test]
+    fn reset_starts_a_new_stream() {
+        let model = model();
+        let mut pipeline = Box::new(Pipeline::new());
+        let mut first = Vec::new();
+        pipeline.push(&model, &signal(), &(), |w| first.push(*w));
+        pipeline.reset();
+        let mut second = Vec::new();
+        pipeline.push(&model, &signal(), &(), |w| second.push(*w));
+        assert_eq!(first, second);
+        assert_eq!(pipeline.costs().window_end.count, 2);
+    }
+
+    #[test]
+    fn top1_is_the_first_largest_logit() {
+        assert_eq!(argmax(&[1, 7, 7, -3, 0, 0, 0, 0, 0, 7]), 1);
+        assert_eq!(argmax(&[-5, -9, -9, -9, -9, -9, -9, -9, -9, -9]), 0);
+        assert_eq!(argmax(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), 9);
+    }
+
+    #[test]
+    fn report_line_has_index_label_and_ten_logits() {
+        let model = model();
+        let window = Window {
+            index: 3,
+            logits: [-1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            top1: 9,
+        };
+        let line = std::format!("{}", window.line(&model));
+        let expected = std::format!("window 3 {} -1 2 3 4 5 6 7 8 9 10", model.label(9));
+        assert_eq!(line, expected);
+    }
+}
