@@ -8,7 +8,7 @@
 //!
 //! | quantity | type | format |
 //! |---|---|---|
-//! | input feature `x_q` | `i8` | `round((x - mean) · mul)` clamped to ±127; per feature `mul = 1/(std · s_in)`, `s_in = max|x_norm| / 127` |
+//! | input feature `x_q` | `i8` | `round((x - mean) · mul)` clamped to ±127; per feature `mul = 1/(std · s_in)`, `s_in = input_range / 127` (calibrated) |
 //! | weights `w_ih`, `w_hh`, head | `i8` | symmetric, one scale per output row (folded into the row's [`Requant`]) |
 //! | accumulators | `i32` | `Σ w · x` (≤ 64 terms of 127·32768: never overflows) |
 //! | gate pre-activation | `i32` | Q16: `requant_x(acc_x) + requant_h(acc_h) + bias`, saturating |
@@ -24,9 +24,10 @@
 //! have unrelated scales: sharing one weight scale would crush the recurrent weights.
 //!
 //! Calibration: run [`crate::lstm::FloatEngine`] over training windows and call
-//! [`Calibration::observe`] after each step; it records `max |x_norm|` per feature and
-//! `max |c|` per layer. [`quantize`] then picks `s_in` and the cell format (with
-//! [`CELL_HEADROOM`]).
+//! [`Calibration::observe`] after each step; it records a histogram and the maximum of
+//! `|x_norm|` per feature and `max |c|` per layer. [`quantize`] then picks `s_in` from
+//! [`Calibration::input_range`] (all but [`INPUT_CLIP_FRACTION`] of the frames inside ±127)
+//! and the cell format (with [`CELL_HEADROOM`]).
 
 use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS};
 use crate::fixed::{requantize, round_shr, sat_i16, sigmoid_q15, tanh_q15, ACT_FRAC_BITS};
@@ -224,10 +225,20 @@ pub fn probabilities(logits: &[i32; N_GENRES]) -> [f32; N_GENRES] {
     crate::lstm::softmax(&dequantize_logits(logits))
 }
 
-/// Activation ranges seen while running the float model over calibration data.
+/// Width of a calibration histogram bin of `|x_norm|`, in standard deviations.
+pub const INPUT_BIN_WIDTH: f32 = 0.125;
+/// Calibration histogram bins per feature; the last also counts everything beyond 32 σ.
+pub const INPUT_BINS: usize = 256;
+/// Largest fraction of calibration frames whose input may clip at ±127 (per feature): a few
+/// outliers must not coarsen the 8-bit step for all other frames.
+pub const INPUT_CLIP_FRACTION: f64 = 1e-4;
+
+/// Activation ranges seen while running the float model over calibration data: a histogram
+/// and the maximum of `|x_norm|` per feature, and the maximum `|c|` per layer (34 kB).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Calibration {
     input_absmax: [f32; N_FEATURES],
+    input_hist: [[u32; INPUT_BINS]; N_FEATURES],
     cell_absmax: [f32; N_LAYERS],
     steps: u64,
 }
@@ -244,6 +255,7 @@ impl Calibration {
     pub const fn new() -> Self {
         Self {
             input_absmax: [0.0; N_FEATURES],
+            input_hist: [[0; INPUT_BINS]; N_FEATURES],
             cell_absmax: [0.0; N_LAYERS],
             steps: 0,
         }
@@ -257,8 +269,14 @@ impl Calibration {
                 *acc = v.abs();
             }
         }
-        for (m, &x) in self.input_absmax.iter_mut().zip(e.normalized_input()) {
+        let inputs = self.input_absmax.iter_mut().zip(&mut self.input_hist);
+        for ((m, hist), &x) in inputs.zip(e.normalized_input()) {
             absmax(m, x);
+            if x.is_finite() {
+                // Saturating float→int cast: everything past the end lands in the last bin.
+                let bin = ((x.abs() / INPUT_BIN_WIDTH) as usize).min(INPUT_BINS - 1);
+                hist[bin] = hist[bin].saturating_add(1);
+            }
         }
         for (l, m) in self.cell_absmax.iter_mut().enumerate() {
             for &c in e.cell(l) {
@@ -272,6 +290,27 @@ impl Calibration {
     #[must_use]
     pub fn input_absmax(&self) -> &[f32; N_FEATURES] {
         &self.input_absmax
+    }
+
+    /// The `|x_norm|` range the 8-bit input of `feature` covers: the upper edge of the
+    /// histogram bin below which all but [`INPUT_CLIP_FRACTION`] of the frames fall, capped at
+    /// [`Calibration::input_absmax`] (so without outliers it is the maximum).
+    ///
+    /// # Panics
+    /// If `feature >= N_FEATURES`.
+    #[must_use]
+    pub fn input_range(&self, feature: usize) -> f32 {
+        let allowed = (self.steps as f64 * INPUT_CLIP_FRACTION) as u64;
+        let mut above = 0u64;
+        let mut edge = self.input_absmax[feature];
+        for (b, &n) in self.input_hist[feature].iter().enumerate().rev() {
+            if above + u64::from(n) > allowed {
+                edge = (b + 1) as f32 * INPUT_BIN_WIDTH;
+                break;
+            }
+            above += u64::from(n);
+        }
+        edge.min(self.input_absmax[feature])
     }
 
     /// Largest `|c|` seen per layer.
@@ -437,7 +476,7 @@ mod host {
         }
         // Integer step of each quantised input feature, in normalised units.
         let s_in: [f64; N_FEATURES] = core::array::from_fn(|j| {
-            let m = f64::from(calib.input_absmax()[j]);
+            let m = f64::from(calib.input_range(j));
             if m > 0.0 {
                 m / 127.0
             } else {

@@ -171,3 +171,40 @@ fn input_quantisation_and_outputs() {
     e.reset();
     assert_eq!(e, QuantEngine::new());
 }
+
+/// Calibration clips at most `INPUT_CLIP_FRACTION` of the frames: one outlier in 10 000
+/// frames does not widen the input range, two do (then the maximum is used).
+#[test]
+fn calibration_input_range_ignores_rare_outliers() {
+    use genre_core::quant::{Calibration, INPUT_BIN_WIDTH, INPUT_CLIP_FRACTION};
+    assert!(
+        (1.0 / 10_000.0 - INPUT_CLIP_FRACTION).abs() < 1e-12,
+        "test sized for 1e-4"
+    );
+    // Mean 0, std 1: the normalised input is the frame itself.
+    let m = Box::new(FloatModel::ZERO);
+    let run = |outliers: usize| {
+        let mut cal = Calibration::new();
+        let mut e = FloatEngine::new();
+        for t in 0..10_000 {
+            let mut frame = [0.0f32; N_FEATURES];
+            frame[0] = if t < outliers { -20.0 } else { 1.0 };
+            e.step(&m, &frame);
+            cal.observe(&e);
+        }
+        cal
+    };
+    let one = run(1);
+    assert_eq!(one.input_absmax()[0], 20.0);
+    assert_eq!(
+        one.input_range(0),
+        1.0 + INPUT_BIN_WIDTH,
+        "upper edge of the bin holding 1.0"
+    );
+    assert_eq!(one.input_range(1), 0.0, "an all-zero feature has range 0");
+    assert_eq!(
+        run(2).input_range(0),
+        20.0,
+        "two outliers exceed the allowed fraction"
+    );
+}
