@@ -26,7 +26,7 @@ pub const TANH_INTERVALS: usize = 512;
 /// Largest fraction-bit count [`tanh_q15`] accepts (keeps the interpolation product in `u32`).
 pub const MAX_FRAC_BITS: u32 = 26;
 
-/// `tanh` on `[0, 8]` in Q15 at steps of 1/64, computed at compile time by [`tanh_table`].
+/// `tanh` on `[0, 8]` in Q15 at steps of 1/64, computed at compile time by the const fn `tanh_table`.
 pub const TANH_TABLE: [i16; TANH_INTERVALS + 1] = tanh_table();
 
 /// `exp(-y)` for `y` in `[0, 16]`, in f64 at compile time: Taylor series of `exp(-y/32)`

@@ -1,6 +1,6 @@
 //! The weights blob (`*.tgm`): a little-endian byte layout read zero-copy by [`Model::parse`]
 //! from any `&[u8]` (no alignment assumed, so `include_bytes!` works), and written on the host
-//! by [`write`] (feature `std`).
+//! by `write` (feature `std`).
 //!
 //! Byte layout (`F` = [`N_FEATURES`], `H` = [`HIDDEN`], `G` = [`N_GENRES`], `R` = 4·H gate rows):
 //!
@@ -624,7 +624,7 @@ mod host {
     }
 
     impl Model<'_> {
-        /// Copies the blob's contents out (inverse of [`write`]).
+        /// Copies the blob's contents out (inverse of [`write()`]).
         #[must_use]
         pub fn to_params(&self) -> QuantParams {
             QuantParams {

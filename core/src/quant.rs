@@ -1,5 +1,5 @@
 //! The integer-only LSTM engine over a parsed weights blob ([`Model`]), its calibration, and
-//! (feature `std`) the float→fixed conversion done once at export ([`quantize`], [`prepare`]).
+//! (feature `std`) the float→fixed conversion done once at export (`quantize`, `prepare`).
 //!
 //! [`QuantEngine::step`] uses no float operation (it runs unchanged on a Cortex-M0+);
 //! the only float steps are [`Model::quantize_input`] before it and [`probabilities`] after.
@@ -9,7 +9,7 @@
 //! | quantity | type | format |
 //! |---|---|---|
 //! | input feature `x_q` | `i8` | `round((x - mean) · mul)` clamped to ±127; per feature `mul = 1/(std · s_in)`, `s_in = input_range / 127` (calibrated) |
-//! | weights `w_ih`, `w_hh`, head | `i8` | symmetric, one scale per output row (folded into the row's [`Requant`]) |
+//! | weights `w_ih`, `w_hh`, head | `i8` | symmetric, one scale per output row (folded into the row's [`Requant`](crate::fixed::Requant)) |
 //! | accumulators | `i32` | `Σ w · x` (≤ 64 terms of 127·32768: never overflows) |
 //! | gate pre-activation | `i32` | Q16: `requant_x(acc_x) + requant_h(acc_h) + bias`, saturating |
 //! | gates i, f, g, o | `i16` | Q15 ([`sigmoid_q15`] / [`tanh_q15`], ≤ 2 LSB from exact) |
@@ -25,7 +25,7 @@
 //!
 //! Calibration: run [`crate::lstm::FloatEngine`] over training windows and call
 //! [`Calibration::observe`] after each step; it records a histogram and the maximum of
-//! `|x_norm|` per feature and `max |c|` per layer. [`quantize`] then picks `s_in` from
+//! `|x_norm|` per feature and `max |c|` per layer. `quantize` then picks `s_in` from
 //! [`Calibration::input_range`] (all but [`INPUT_CLIP_FRACTION`] of the frames inside ±127)
 //! and the cell format (with [`CELL_HEADROOM`]).
 
@@ -512,7 +512,7 @@ mod host {
         }))
     }
 
-    /// [`quantize`] then [`write`]: the blob for `weights/*.tgm`.
+    /// [`quantize`] then [`write()`]: the blob for `weights/*.tgm`.
     ///
     /// # Errors
     /// As [`quantize`], plus [`PrepareError::Format`] when a label is not 1..=16 bytes.
