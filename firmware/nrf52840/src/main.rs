@@ -18,7 +18,7 @@ use embassy_nrf::{bind_interrupts, peripherals};
 use embassy_time::Timer;
 use genre_core::format::Model;
 use genre_core::quant::probabilities;
-use static_cell::ConstStaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
 use tinygenre_pipeline::{Pipeline, WEIGHTS};
 use {defmt_rtt as _, panic_probe as _};
 
@@ -30,8 +30,9 @@ bind_interrupts!(struct Irqs {
 /// hop's frontend and LSTM step) before the other buffer fills.
 const BLOCK: usize = 256;
 
-/// The pipeline's state and the two capture buffers live in `.bss`, not on the stack.
-static PIPELINE: ConstStaticCell<Pipeline> = ConstStaticCell::new(Pipeline::new());
+/// The pipeline's state and the two capture buffers live in `.bss`, not on the stack (the
+/// pipeline is written in place at start, so it needs no initial image in flash).
+static PIPELINE: StaticCell<Pipeline> = StaticCell::new();
 static BUFFERS: ConstStaticCell<[[i16; BLOCK]; 2]> = ConstStaticCell::new([[0; BLOCK]; 2]);
 
 #[embassy_executor::main]
@@ -62,7 +63,7 @@ async fn main(_spawner: Spawner) {
         "tinygenre: listening at 16 kHz, {} samples per buffer",
         BLOCK
     );
-    let pipeline = PIPELINE.take();
+    let pipeline = PIPELINE.init_with(Pipeline::new);
     let result = mic
         .run_task_sampler(BUFFERS.take(), |block| {
             pipeline.push(&model, block, &(), |window| {
