@@ -10,7 +10,7 @@
 mod board;
 mod led;
 
-use defmt::{info, Debug2Format};
+use defmt::{info, Display2Format};
 use embassy_executor::Spawner;
 use embassy_nrf::gpio::{Level, Output, OutputDrive};
 use embassy_nrf::pdm::{self, Frequency, Pdm, Ratio, SamplerState};
@@ -42,7 +42,7 @@ async fn main(_spawner: Spawner) {
 
     let model = match Model::parse(WEIGHTS) {
         Ok(model) => model,
-        Err(e) => defmt::panic!("the embedded weights do not parse: {}", Debug2Format(&e)),
+        Err(e) => defmt::panic!("the embedded weights do not parse: {}", Display2Format(&e)),
     };
 
     let mut led = led::RgbLed::new(board.pwm, board.led_red, board.led_green, board.led_blue);

@@ -48,7 +48,10 @@ fn main() -> ! {
         }
     };
     let Ok(mut file) = File::open(path) else {
-        eprintln!("error: cannot open {}", path.to_str().unwrap_or("the PCM file"));
+        eprintln!(
+            "error: cannot open {}",
+            path.to_str().unwrap_or("the PCM file")
+        );
         process::exit(1)
     };
 
