@@ -85,7 +85,12 @@ fn main() {
     // Step by step for sequence 0 with at::lstm_cell; gates from the textbook formula.
     let mut trace = Vec::new();
     let mut state: Vec<(Tensor, Tensor)> = (0..2)
-        .map(|_| (Tensor::zeros([1, HIDDEN], OPTS), Tensor::zeros([1, HIDDEN], OPTS)))
+        .map(|_| {
+            (
+                Tensor::zeros([1, HIDDEN], OPTS),
+                Tensor::zeros([1, HIDDEN], OPTS),
+            )
+        })
         .collect();
     let mut max_dev = 0.0f64;
     for t in 0..TRACE_STEPS {
@@ -95,7 +100,12 @@ fn main() {
             let pre = x.matmul(&p[0].tr()) + &p[2] + h.matmul(&p[1].tr()) + &p[3];
             let ch = pre.chunk(4, 1);
             let gates = Tensor::cat(
-                &[ch[0].sigmoid(), ch[1].sigmoid(), ch[2].tanh(), ch[3].sigmoid()],
+                &[
+                    ch[0].sigmoid(),
+                    ch[1].sigmoid(),
+                    ch[2].tanh(),
+                    ch[3].sigmoid(),
+                ],
                 1,
             );
             let (h1, c1) = x.lstm_cell(&[&*h, &*c], &p[0], &p[1], Some(&p[2]), Some(&p[3]));
@@ -106,7 +116,10 @@ fn main() {
             *c = c1;
             x = h.shallow_clone();
         }
-        let dev = (&x.squeeze() - out.get(0).get(t)).abs().max().double_value(&[]);
+        let dev = (&x.squeeze() - out.get(0).get(t))
+            .abs()
+            .max()
+            .double_value(&[]);
         max_dev = max_dev.max(dev);
     }
     println!("lstm_cell vs lstm, top hidden, max |diff| = {max_dev:e}");
