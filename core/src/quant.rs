@@ -74,8 +74,8 @@ fn dot<T: Copy + Into<i32>>(w: &[u8], x: &[T]) -> i32 {
 /// Dot products of `BLOCK` consecutive `i8` weight rows (`block`, `BLOCK · x.len()` bytes)
 /// with `x`. Integer sums are exact, so the result equals `BLOCK` calls of [`dot`].
 #[inline]
-fn dot_block<T: Copy + Into<i32>>(block: &[u8], x: &[T]) -> [i32; BLOCK] {
-    let n = x.len();
+fn dot_block<T: Copy + Into<i32>, const IN: usize>(block: &[u8], x: &[T; IN]) -> [i32; BLOCK] {
+    let n = IN;
     let (w0, rest) = block.split_at(n.min(block.len()));
     let (w1, rest) = rest.split_at(n.min(rest.len()));
     let (w2, w3) = rest.split_at(n.min(rest.len()));
@@ -91,22 +91,22 @@ fn dot_block<T: Copy + Into<i32>>(block: &[u8], x: &[T]) -> [i32; BLOCK] {
 }
 
 /// One layer step: all gate rows from `x` and the old `h`, then the cell/hidden update.
-fn layer_step<T: Copy + Into<i32>>(
+fn layer_step<T: Copy + Into<i32>, const IN: usize>(
     l: &LayerView<'_>,
-    x: &[T],
+    x: &[T; IN],
     h: &mut [i16; HIDDEN],
     c: &mut [i16; HIDDEN],
     gates: &mut [i16; GATES],
 ) {
     let blocks = l
         .w_ih
-        .chunks_exact(BLOCK * x.len())
+        .chunks_exact(BLOCK * IN)
         .zip(l.w_hh.chunks_exact(BLOCK * HIDDEN))
         .zip(l.bias.chunks_exact(4 * BLOCK))
         .zip(gates.chunks_exact_mut(BLOCK));
     for (blk, (((wx, wh), bias), out)) in blocks.enumerate() {
         let ax = dot_block(wx, x);
-        let ah = dot_block(wh, &h[..]);
+        let ah = dot_block(wh, h);
         for (j, ((gate, b), (ax, ah))) in out
             .iter_mut()
             .zip(bias.chunks_exact(4))
