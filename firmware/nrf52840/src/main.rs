@@ -12,6 +12,7 @@ mod led;
 
 use defmt::{info, Display2Format};
 use embassy_executor::Spawner;
+use embassy_nrf::config::HfclkSource;
 use embassy_nrf::gpio::{Level, Output, OutputDrive};
 use embassy_nrf::pdm::{self, Frequency, Pdm, Ratio, SamplerState};
 use embassy_nrf::{bind_interrupts, peripherals};
@@ -37,7 +38,11 @@ static BUFFERS: ConstStaticCell<[[i16; BLOCK]; 2]> = ConstStaticCell::new([[0; B
 
 #[embassy_executor::main]
 async fn main(_spawner: Spawner) {
-    let p = embassy_nrf::init(Default::default());
+    // The PDM clock derives from HFCLK: run it from the 32 MHz crystal both boards carry, not
+    // the less accurate internal oscillator, so the sample rate is 16 kHz within crystal ppm.
+    let mut config = embassy_nrf::config::Config::default();
+    config.hfclk_source = HfclkSource::ExternalXtal;
+    let p = embassy_nrf::init(config);
     let board = board::Board::new(p);
 
     let model = match Model::parse(WEIGHTS) {

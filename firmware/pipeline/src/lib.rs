@@ -102,9 +102,10 @@ impl Cost {
         }
     }
 
+    /// Counters wrap (after years of audio) instead of stopping a device that runs forever.
     fn add(&mut self, units: u32) {
-        self.count += 1;
-        self.total += u64::from(units);
+        self.count = self.count.wrapping_add(1);
+        self.total = self.total.wrapping_add(u64::from(units));
         self.max = self.max.max(units);
     }
 }
@@ -138,7 +139,8 @@ impl Costs {
 
 /// The streaming classifier: frontend, integer LSTM, window bookkeeping and cost counters.
 ///
-/// About 13 KiB of state; `new` is `const` so images can keep it in a `static`.
+/// About 9 KiB of state (mostly the frontend's sample and FFT buffers); `new` is `const` so
+/// images can keep it in a `static`.
 pub struct Pipeline {
     frontend: Frontend,
     engine: QuantEngine,
@@ -200,7 +202,7 @@ impl Pipeline {
             let input = model.quantize_input(frame);
             engine.step(model, &input);
             costs.lstm_frame.add(watch.elapsed(step_start));
-            costs.frames += 1;
+            costs.frames = costs.frames.wrapping_add(1);
             *frames_in_window += 1;
             if *frames_in_window == WINDOW_FRAMES {
                 let end_start = watch.mark();
@@ -213,7 +215,7 @@ impl Pipeline {
                 };
                 costs.window_end.add(watch.elapsed(end_start));
                 *frames_in_window = 0;
-                *next_window += 1;
+                *next_window = next_window.wrapping_add(1);
                 on_window(&window);
             }
             callback_units = callback_units.wrapping_add(watch.elapsed(step_start));
