@@ -61,7 +61,7 @@ fn compare(
             st.max_arith_err = st.max_arith_err.max((ld[g] - lq[g]).abs());
         }
         for (a, b) in fe.hidden(1).iter().zip(qe.hidden(1)) {
-            st.max_h_err = st.max_h_err.max((a - f32::from(*b) / 32768.0).abs());
+            st.max_h_err = st.max_h_err.max((a - f32::from(b) / 32768.0).abs());
         }
         st.steps += 1;
         if (t + 1) % reset_every == 0 {
