@@ -46,9 +46,33 @@ pub struct TrainArgs {
     /// Use only the first N clips of each genre (quick runs and tests).
     #[arg(long)]
     pub clips_per_genre: Option<usize>,
+    /// Peak learning rate (AdamW, cosine decay to 1/20 of it).
+    #[arg(long, default_value_t = 3e-3)]
+    pub lr: f64,
+    /// AdamW decoupled weight decay.
+    #[arg(long, default_value_t = 1e-2)]
+    pub weight_decay: f64,
+    /// Dropout between the LSTM layers and before the head.
+    #[arg(long, default_value_t = 0.25)]
+    pub dropout: f64,
+    /// Std of Gaussian noise added to the z-scored input features while training.
+    #[arg(long, default_value_t = 0.1)]
+    pub input_noise: f64,
+    /// Per epoch, how many times each clip is cut into windows (each time with a randomly
+    /// drawn variant and start offset).
+    #[arg(long, default_value_t = 1)]
+    pub passes: usize,
+    /// Deep supervision: the loss covers the outputs of every step from this frame of the
+    /// window on (93 = the last step only, which is all the engines read).
+    #[arg(long, default_value_t = 93)]
+    pub supervise_from: usize,
     /// Windows per optimiser step.
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
+    /// libtorch CPU threads (0: libtorch's choice, one per core). One is fastest for this
+    /// small LSTM and is not slowed down by other busy processes (OpenMP spin-waits are).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
     /// Augmented copies of each training clip (gain, noise, EQ/band-limit, time shift).
     #[arg(long, default_value_t = 3)]
     pub augment_copies: usize,
@@ -101,6 +125,13 @@ pub struct TrainConfig {
     pub cache: PathBuf,
     pub epochs: usize,
     pub batch: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub dropout: f64,
+    pub input_noise: f64,
+    pub passes: usize,
+    pub supervise_from: usize,
+    pub threads: usize,
     pub clips_per_genre: Option<usize>,
     pub augment_copies: usize,
     pub seed: u64,
@@ -123,6 +154,19 @@ impl TrainArgs {
         if self.epochs == 0 {
             bail!("--epochs must be at least 1");
         }
+        if !(0.0..1.0).contains(&self.dropout) {
+            bail!("--dropout must be in [0, 1)");
+        }
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !positive(self.lr) || !(self.weight_decay == 0.0 || positive(self.weight_decay)) {
+            bail!("--lr must be positive and --weight-decay non-negative");
+        }
+        if !(self.input_noise == 0.0 || positive(self.input_noise)) {
+            bail!("--input-noise must be non-negative");
+        }
+        if self.passes == 0 {
+            bail!("--passes must be at least 1");
+        }
         if self.batch == 0 {
             bail!("--batch must be at least 1");
         }
@@ -139,6 +183,13 @@ impl TrainArgs {
             cache,
             epochs: self.epochs,
             batch: self.batch,
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            dropout: self.dropout,
+            input_noise: self.input_noise,
+            passes: self.passes,
+            supervise_from: self.supervise_from,
+            threads: self.threads,
             clips_per_genre: self.clips_per_genre,
             augment_copies: self.augment_copies,
             seed: self.seed,

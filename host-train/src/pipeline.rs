@@ -32,8 +32,11 @@ struct Prepared {
 
 fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
     install_ctrlc();
+    if cfg.threads > 0 {
+        tch::set_num_threads(i32::try_from(cfg.threads).unwrap_or(1));
+    }
     let device = device::select();
-    let hyper = Hyper::new(cfg.epochs, cfg.batch, cfg.seed);
+    let hyper = Hyper::new(cfg);
     eprintln!(
         "seed {} (augmentation, initialisation, batch order); data {}; cache {}",
         cfg.seed,

@@ -139,15 +139,21 @@ fn window_logits(c: &mut IntClassifier<'_>, path: &Path, out: &mut impl Write) -
 /// The file cannot be decoded or stdout fails.
 pub fn features(args: &FeaturesArgs) -> Result<ExitCode> {
     let frames = file_frames(&args.file)?;
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    let sep = if args.csv { "," } else { " " };
-    if args.csv {
-        writeln!(out, "{}", feature_names().join(","))?;
+    let write = || -> std::io::Result<()> {
+        let mut out = BufWriter::new(std::io::stdout().lock());
+        let sep = if args.csv { "," } else { " " };
+        if args.csv {
+            writeln!(out, "{}", feature_names().join(","))?;
+        }
+        for frame in &frames {
+            let row: Vec<String> = frame.iter().map(|v| format!("{v}")).collect();
+            writeln!(out, "{}", row.join(sep))?;
+        }
+        out.flush()
+    };
+    match write() {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    for frame in &frames {
-        let row: Vec<String> = frame.iter().map(|v| format!("{v}")).collect();
-        writeln!(out, "{}", row.join(sep))?;
-    }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
 }

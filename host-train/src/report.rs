@@ -150,9 +150,17 @@ fn render_png(
         draw(&root)?;
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
+    set_readable(tmp.path())?;
     tmp.persist(path)
         .with_context(|| format!("renaming onto {}", path.display()))?;
     Ok(())
+}
+
+/// Temporary files are created 0600; outputs are meant to be shared (0644).
+fn set_readable(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+        .with_context(|| format!("setting permissions of {}", path.display()))
 }
 
 /// Two confusion-matrix heat maps (float and integer engine), counts in the cells, shaded by
@@ -232,7 +240,7 @@ pub fn plot_confusions(path: &Path, title: &str, panels: &[(&str, &Confusion)]) 
                 let x = x0 + p as i32 * cell + cell / 2;
                 area.draw(&Text::new(
                     g.to_string(),
-                    (x - 7, yl),
+                    (x + 7, yl),
                     ("sans-serif", 14)
                         .into_font()
                         .transform(FontTransform::Rotate90)
@@ -279,7 +287,16 @@ pub fn plot_learning_curves(
             .flatten()
             .fold(0.5f64, f64::max)
             * 1.05;
-        let palette = |i: usize| Palette99::pick(i).to_rgba();
+        // Dark, distinguishable colours (no yellow on white).
+        const COLOURS: [RGBColor; 6] = [
+            RGBColor(31, 119, 180),
+            RGBColor(214, 39, 40),
+            RGBColor(44, 160, 44),
+            RGBColor(148, 103, 189),
+            RGBColor(255, 127, 14),
+            RGBColor(23, 190, 207),
+        ];
+        let palette = |i: usize| COLOURS[i % COLOURS.len()];
 
         let mut chart = ChartBuilder::on(&left)
             .caption(
@@ -293,6 +310,7 @@ pub fn plot_learning_curves(
             .map_err(e)?;
         chart
             .configure_mesh()
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .x_desc("epoch")
             .y_desc("cross-entropy")
             .label_style(("sans-serif", 13))
@@ -338,13 +356,17 @@ pub fn plot_learning_curves(
             .map_err(e)?;
 
         let mut acc = ChartBuilder::on(&right)
-            .caption("Held-out clip accuracy (float, tch)", ("sans-serif", 16))
+            .caption(
+                "Accuracy: held-out clips (solid), training windows (faint)",
+                ("sans-serif", 16),
+            )
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(48)
             .build_cartesian_2d(1f64..epochs as f64, 0f64..1.0)
             .map_err(e)?;
         acc.configure_mesh()
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .x_desc("epoch")
             .y_desc("accuracy")
             .label_style(("sans-serif", 13))

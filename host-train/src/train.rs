@@ -35,24 +35,37 @@ pub struct Hyper {
     pub dropout: f64,
     pub label_smoothing: f64,
     pub clip_norm: f64,
+    /// First step (frame index in the window) whose output is trained to classify.
+    pub supervise_from: usize,
+    /// Random (variant, offset) draws per clip and epoch.
+    pub passes: usize,
+    /// Std of Gaussian noise added to the z-scored inputs while training.
+    pub input_noise: f64,
+    /// Per-step decay of the exponential moving average of the weights, which is what is
+    /// validated and exported (smooths the epoch-to-epoch jitter of a tiny dataset).
+    pub ema_decay: f64,
     /// Window stride of the clip decisions (evaluation, prediction), in frames.
     pub stride_frames: usize,
     pub seed: u64,
 }
 
 impl Hyper {
-    /// The shipped recipe, with `epochs` and `seed` from the command line.
-    pub fn new(epochs: usize, batch: usize, seed: u64) -> Self {
+    /// From the validated command line.
+    pub fn new(c: &crate::cli::TrainConfig) -> Self {
         Self {
-            epochs,
-            batch,
-            lr: 3e-3,
-            weight_decay: 1e-2,
-            dropout: 0.25,
+            epochs: c.epochs,
+            batch: c.batch,
+            lr: c.lr,
+            weight_decay: c.weight_decay,
+            dropout: c.dropout,
             label_smoothing: 0.1,
             clip_norm: 1.0,
+            supervise_from: c.supervise_from,
+            passes: c.passes,
+            input_noise: c.input_noise,
+            ema_decay: 0.99,
             stride_frames: STRIDE,
-            seed,
+            seed: c.seed,
         }
     }
 }
@@ -156,8 +169,13 @@ impl Net {
         }
     }
 
-    /// Logits [B × N_GENRES] for windows `x` [B × T × N_FEATURES].
+    /// Logits [B × N_GENRES] after the last step of windows `x` [B × T × N_FEATURES].
     fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        self.forward_from(x, train, x.size()[1] - 1).select(1, -1)
+    }
+
+    /// Logits [B × (T − from) × N_GENRES] after every step from `from` on.
+    fn forward_from(&self, x: &Tensor, train: bool, from: i64) -> Tensor {
         let b = x.size()[0];
         let zeros = Tensor::zeros(
             [N_LAYERS as i64, b, HIDDEN as i64],
@@ -173,8 +191,34 @@ impl Net {
             false,
             true,
         );
-        let last = out.select(1, -1).dropout(self.dropout, train);
-        last.linear(&self.head_w, Some(&self.head_b))
+        let steps = out
+            .narrow(1, from, out.size()[1] - from)
+            .dropout(self.dropout, train);
+        steps.linear(&self.head_w, Some(&self.head_b))
+    }
+
+    /// A detached copy (the moving average starts from the initial weights).
+    fn shadow(&self) -> Self {
+        let copy = |t: &Tensor| t.detach().copy();
+        Self {
+            params: self.params.iter().map(copy).collect(),
+            head_w: copy(&self.head_w),
+            head_b: copy(&self.head_b),
+            dropout: self.dropout,
+        }
+    }
+
+    /// `self = decay·self + (1 − decay)·live`, without gradients.
+    fn update_average(&mut self, live: &Self, decay: f64) {
+        let _guard = tch::no_grad_guard();
+        let pairs = self.params.iter_mut().zip(&live.params).chain([
+            (&mut self.head_w, &live.head_w),
+            (&mut self.head_b, &live.head_b),
+        ]);
+        for (avg, cur) in pairs {
+            let _ = avg.g_mul_scalar_(decay);
+            let _ = avg.g_add_(&(cur.detach() * (1.0 - decay)));
+        }
     }
 
     fn export(&self) -> FloatWeights {
@@ -227,6 +271,7 @@ pub fn train(
     let vs = nn::VarStore::new(device);
     let mut net = Net::new(&vs.root());
     net.dropout = hyper.dropout;
+    let mut avg = net.shadow();
     let mut opt = nn::OptimizerConfig::build(
         nn::AdamW {
             wd: hyper.weight_decay,
@@ -258,7 +303,12 @@ pub fn train(
         let t = epoch as f64 / hyper.epochs.max(2).saturating_sub(1) as f64;
         opt.set_lr(hyper.lr * (0.05 + 0.95 * 0.5 * (1.0 + (core::f64::consts::PI * t).cos())));
         let mut order: Vec<Win> = Vec::with_capacity(windows_per_epoch);
-        for (c, clip) in train.iter().enumerate() {
+        for (c, clip) in train
+            .iter()
+            .enumerate()
+            .cycle()
+            .take(train.len() * hyper.passes)
+        {
             let v = rng.random_range(0..clip.len());
             let offset = rng.random_range(0..WINDOW_FRAMES);
             let n = clip[v].len();
@@ -284,15 +334,28 @@ pub fn train(
                 .to_device(device);
             let y: Vec<i64> = batch.iter().map(|&(c, _, _)| labels[c] as i64).collect();
             let y = Tensor::from_slice(&y).to_device(device);
-            let logits = net.forward(&x, true);
-            let loss = logits.cross_entropy_loss::<Tensor>(
-                &y,
-                None,
-                tch::Reduction::Mean,
-                -100,
-                hyper.label_smoothing,
-            );
+            let x = if hyper.input_noise > 0.0 {
+                &x + x.randn_like() * hyper.input_noise
+            } else {
+                x
+            };
+            // Deep supervision: every step from `supervise_from` on is trained to classify
+            // (the engines read the last step only); the last step's logits give the accuracy.
+            let from = hyper.supervise_from.min(WINDOW_FRAMES - 1) as i64;
+            let all = net.forward_from(&x, true, from);
+            let steps = all.size()[1];
+            let logits = all.select(1, -1);
+            let loss = all
+                .reshape([-1, N_GENRES as i64])
+                .cross_entropy_loss::<Tensor>(
+                    &y.unsqueeze(1).expand([-1, steps], false).reshape([-1]),
+                    None,
+                    tch::Reduction::Mean,
+                    -100,
+                    hyper.label_smoothing,
+                );
             opt.backward_step_clip_norm(&loss, hyper.clip_norm);
+            avg.update_average(&net, hyper.ema_decay);
             loss_sum += loss.double_value(&[]) * batch.len() as f64;
             correct += logits
                 .argmax(-1, false)
@@ -304,7 +367,7 @@ pub fn train(
         }
         let (val_loss, val_clip_acc) = match val {
             Some(v) => {
-                let (l, a) = validate(&net, &norm, v, hyper.stride_frames, device);
+                let (l, a) = validate(&avg, &norm, v, hyper.stride_frames, device);
                 (Some(l), Some(a))
             }
             None => (None, None),
@@ -342,7 +405,7 @@ pub fn train(
     }
     bar.finish_and_clear();
     Ok(Trained {
-        weights: net.export(),
+        weights: avg.export(),
         norm,
         history,
     })
