@@ -41,7 +41,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Training epochs per model.
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = 40)]
     pub epochs: usize,
     /// Use only the first N clips of each genre (quick runs and tests).
     #[arg(long)]
@@ -53,7 +53,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1e-2)]
     pub weight_decay: f64,
     /// Dropout between the LSTM layers and before the head.
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, default_value_t = 0.3)]
     pub dropout: f64,
     /// Std of Gaussian noise added to the z-scored input features while training.
     #[arg(long, default_value_t = 0.1)]
@@ -67,7 +67,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 93)]
     pub supervise_from: usize,
     /// Windows per optimiser step.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     pub batch: usize,
     /// libtorch CPU threads (0: libtorch's choice, one per core). One is fastest for this
     /// small LSTM and is not slowed down by other busy processes (OpenMP spin-waits are).

@@ -91,6 +91,7 @@ pub struct ModelCard {
     pub training: TrainingCard,
     pub quantisation: String,
     pub decision: String,
+    pub evaluation: String,
     pub cross_validation: Option<CvReport>,
     pub git_commit: Option<String>,
     pub created_unix_s: u64,

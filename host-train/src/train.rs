@@ -281,7 +281,7 @@ pub fn train(
         hyper.lr,
     )?;
 
-    // Per epoch and clip: a random variant (original or augmented copy) and a random start
+    // Per epoch and clip: a variant (the original with probability ½, else an augmented copy) and a random start
     // offset in 0..WINDOW_FRAMES, then every window at a stride of one window from there. Over
     // the epochs every window position of every clip is used, at half the cost per epoch of a
     // fixed half-window stride.
@@ -309,7 +309,12 @@ pub fn train(
             .cycle()
             .take(train.len() * hyper.passes)
         {
-            let v = rng.random_range(0..clip.len());
+            // The original audio half of the time, else one of the augmented copies.
+            let v = if clip.len() < 2 || rng.random_bool(0.5) {
+                0
+            } else {
+                rng.random_range(1..clip.len())
+            };
             let offset = rng.random_range(0..WINDOW_FRAMES);
             let n = clip[v].len();
             let first = if n >= offset + WINDOW_FRAMES {
