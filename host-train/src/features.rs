@@ -54,7 +54,7 @@ pub fn extract_all(
         ProgressStyle::with_template("features {bar:30} {pos}/{len} clips [{elapsed}<{eta}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let probe = frontend_probe();
+    let probe = pipeline_probe(cache)?;
     let out = clips
         .par_iter()
         .progress_with(bar)
@@ -63,26 +63,49 @@ pub fn extract_all(
     out
 }
 
-/// Hash of the frontend's output bits on a fixed synthetic signal (2 s of two tones and a
-/// pseudo-random component): part of every cache key, so a change in the frontend's code
-/// (which the configuration fingerprint does not see) invalidates the cache.
-fn frontend_probe() -> u64 {
+/// Hash of the features that decoding, resampling and the frontend give for a fixed
+/// synthetic 22 050 Hz WAV (2 s of two tones and a pseudo-random component): part of every
+/// cache key, so a change in genre-audio's or genre-core's code (which the configuration
+/// fingerprint does not see) invalidates the cache.
+fn pipeline_probe(dir: &Path) -> Result<u64> {
+    const RATE: u32 = 22_050;
     let mut state = 0x1234_5678u32;
-    let pcm: Vec<i16> = (0..2 * genre_core::config::SAMPLE_RATE_HZ as usize)
+    let pcm: Vec<i16> = (0..2 * RATE as usize)
         .map(|n| {
             state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            let t = n as f64 / f64::from(genre_core::config::SAMPLE_RATE_HZ);
+            let t = n as f64 / f64::from(RATE);
             let tone = 8000.0 * (core::f64::consts::TAU * 440.0 * t).sin()
                 + 4000.0 * (core::f64::consts::TAU * 1234.5 * t).sin();
             (tone + f64::from((state >> 20) as i32 - 2048)) as i16
         })
         .collect();
-    let bytes: Vec<u8> = frames_of(&pcm)
+    let data_len = u32::try_from(pcm.len() * 2)?;
+    let mut wav = Vec::with_capacity(44 + pcm.len() * 2);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&RATE.to_le_bytes());
+    wav.extend_from_slice(&(RATE * 2).to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    wav.extend(pcm.iter().flat_map(|v| v.to_le_bytes()));
+    let mut tmp = tempfile::Builder::new()
+        .suffix(".wav")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(&wav)?;
+    tmp.flush()?;
+    let bytes: Vec<u8> = file_frames(tmp.path())?
         .iter()
         .flatten()
         .flat_map(|v| v.to_bits().to_le_bytes())
         .collect();
-    crate::dataset::fnv1a64(&bytes)
+    Ok(crate::dataset::fnv1a64(&bytes))
 }
 
 fn clip_features(

@@ -354,7 +354,10 @@ fn window_logits_and_features_csv_shapes() {
     // framing convention at the ends change the count by at most 2).
     let samples = (std::fs::metadata(&file).expect("file").len() as usize - 44) / 2;
     let hops = samples / genre_core::config::HOP;
-    assert!(frames + 2 >= hops && frames <= hops + 2, "{frames} frames for {hops} hops");
+    assert!(
+        frames + 2 >= hops && frames <= hops + 2,
+        "{frames} frames for {hops} hops"
+    );
 
     let o = run(&["predict", "--window-logits", &file]);
     assert!(o.status.success(), "{}", text(&o.stderr));
