@@ -1,25 +1,34 @@
 //! Chroma from the power spectrum (`librosa.feature.chroma_stft(tuning=0.0, norm=inf)`).
 
 use crate::config::{N_BINS, N_CHROMA};
-use crate::tables::{CHROMA_COUNT, CHROMA_FIRST, CHROMA_WEIGHTS};
+use crate::tables::{CHROMA_CLASS_RUNS, CHROMA_RUN_LEN, CHROMA_RUN_START, CHROMA_WEIGHTS};
 
 /// Projects `power` onto the 12 pitch classes (sparse librosa chroma filterbank) and divides
 /// by the frame's largest class. As librosa's `util.normalize`, a frame whose largest class
 /// is below the smallest normal f32 is left as it is.
+///
+/// Each class is a sum over its runs of consecutive bins, in ascending bin order, kept in one
+/// accumulator (the filterbank is stored class by class for that).
 pub fn chroma(power: &[f32; N_BINS], chroma: &mut [f32; N_CHROMA]) {
-    *chroma = [0.0; N_CHROMA];
-    let mut w = 0;
-    for ((&p, &first), &count) in power
-        .iter()
-        .zip(CHROMA_FIRST.iter())
-        .zip(CHROMA_COUNT.iter())
-    {
-        let mut class = usize::from(first);
-        for &weight in &CHROMA_WEIGHTS[w..w + usize::from(count)] {
-            chroma[class] += weight * p;
-            class = if class + 1 == N_CHROMA { 0 } else { class + 1 };
+    let (mut r, mut w) = (0, 0);
+    for (out, &runs) in chroma.iter_mut().zip(CHROMA_CLASS_RUNS.iter()) {
+        let runs = usize::from(runs);
+        let mut acc = 0.0f32;
+        for (&start, &len) in CHROMA_RUN_START[r..r + runs]
+            .iter()
+            .zip(&CHROMA_RUN_LEN[r..r + runs])
+        {
+            let (start, len) = (usize::from(start), usize::from(len));
+            for (&weight, &p) in CHROMA_WEIGHTS[w..w + len]
+                .iter()
+                .zip(&power[start..start + len])
+            {
+                acc += weight * p;
+            }
+            w += len;
         }
-        w += usize::from(count);
+        r += runs;
+        *out = acc;
     }
     let max = chroma
         .iter()

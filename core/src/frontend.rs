@@ -39,6 +39,22 @@ const _: () = {
         assert!(tables::CONTRAST_START[b] as usize + tables::CONTRAST_LEN[b] as usize <= N_BINS);
         b += 1;
     }
+    // The chroma runs cover the weights exactly and stay inside the spectrum.
+    let (mut r, mut w) = (0, 0);
+    let mut p = 0;
+    while p < N_CHROMA {
+        r += tables::CHROMA_CLASS_RUNS[p] as usize;
+        p += 1;
+    }
+    assert!(r == tables::CHROMA_RUN_START.len() && r == tables::CHROMA_RUN_LEN.len());
+    r = 0;
+    while r < tables::CHROMA_RUN_START.len() {
+        let end = tables::CHROMA_RUN_START[r] as usize + tables::CHROMA_RUN_LEN[r] as usize;
+        assert!(end <= N_BINS);
+        w += tables::CHROMA_RUN_LEN[r] as usize;
+        r += 1;
+    }
+    assert!(w == tables::CHROMA_WEIGHTS.len());
     assert!(N_FEATURES == CONTRAST_OFFSET + N_CONTRAST);
     assert!(HOP <= N_FFT);
     // The FFT is microfft's rfft_1024.

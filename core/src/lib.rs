@@ -10,7 +10,7 @@
 //! - Frontend: [`stft`] → [`mel`] / [`chroma`] / [`contrast`] / [`centroid`] → [`frontend`].
 //! - Model: [`lstm`] (f32 reference), [`quant`] (integer engine), [`format`] (weights blob).
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 #[cfg(feature = "std")]
 extern crate std;
