@@ -14,6 +14,7 @@ use crate::tables::{CONTRAST_LEN, CONTRAST_MAX_Q, CONTRAST_Q, CONTRAST_START};
 pub const N_CONTRAST: usize = N_CONTRAST_BANDS + 1;
 
 /// Writes the spectral contrast of the magnitude spectrum `magnitude` (dB) into `contrast`.
+#[inline(never)] // one call per hop; out of line it measured faster on the M4F
 pub fn spectral_contrast(magnitude: &[f32; N_BINS], contrast: &mut [f32; N_CONTRAST]) {
     for (b, out) in contrast.iter_mut().enumerate() {
         let start = usize::from(CONTRAST_START[b]);

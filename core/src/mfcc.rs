@@ -7,6 +7,7 @@ use crate::tables::DCT;
 
 /// Writes the MFCCs of the mel-band powers `mel` into `mfcc`; `mel` is overwritten with
 /// its values in dB.
+#[inline(never)] // one call per hop; out of line it measured faster on the M4F
 pub fn mfcc(mel: &mut [f32; N_MELS], mfcc: &mut [f32; N_MFCC]) {
     for m in mel.iter_mut() {
         *m = power_to_db(*m);
