@@ -27,15 +27,22 @@ pub fn spectral_contrast(magnitude: &[f32; N_BINS], contrast: &mut [f32; N_CONTR
 
 /// Means of the `q` smallest and the `q` largest values of `band`, each summed in ascending
 /// order as numpy's mean of the sorted band does. Keeps two sorted buffers of `q` values
-/// instead of sorting the band.
+/// instead of sorting the band, and their last entries in locals: most values beat neither,
+/// which then costs two compares.
 fn extremes(band: &[f32], q: usize) -> (f32, f32) {
     // Ascending `q` smallest so far, and descending `q` largest so far.
     let mut low = [f32::INFINITY; CONTRAST_MAX_Q];
     let mut high = [f32::NEG_INFINITY; CONTRAST_MAX_Q];
     let (low, high) = (&mut low[..q], &mut high[..q]);
+    // The last entries of `low` and `high`: what a value must beat to be kept.
+    let (mut low_bar, mut high_bar) = (f32::INFINITY, f32::NEG_INFINITY);
     for &x in band {
-        insert(low, x, |a, b| a < b);
-        insert(high, x, |a, b| a > b);
+        if x < low_bar {
+            low_bar = insert(low, x, |a, b| a < b);
+        }
+        if x > high_bar {
+            high_bar = insert(high, x, |a, b| a > b);
+        }
     }
     let mut valley = 0.0f32;
     for &x in low.iter() {
@@ -49,18 +56,18 @@ fn extremes(band: &[f32], q: usize) -> (f32, f32) {
     (valley / n, peak / n)
 }
 
-/// Inserts `x` into `kept`, ordered by `before`, if it belongs there; drops the last entry.
-fn insert(kept: &mut [f32], x: f32, before: impl Fn(f32, f32) -> bool) {
+/// Inserts `x`, which goes `before` the last entry of `kept`, into `kept` (ordered by
+/// `before`), dropping the last entry; returns the new last entry (NaN, which nothing beats,
+/// when `kept` is empty).
+fn insert(kept: &mut [f32], x: f32, before: impl Fn(f32, f32) -> bool) -> f32 {
     let Some(last) = kept.len().checked_sub(1) else {
-        return;
+        return f32::NAN;
     };
-    if !before(x, kept[last]) {
-        return;
-    }
     let mut i = last;
     while i > 0 && before(x, kept[i - 1]) {
         kept[i] = kept[i - 1];
         i -= 1;
     }
     kept[i] = x;
+    kept[last]
 }

@@ -41,54 +41,78 @@ pub fn power_spectrum(frame: &[i16; N_FFT], scratch: &mut [f32; N_FFT], power: &
 /// Turns a power spectrum into the magnitude spectrum `|X[k]| = sqrt(power[k])`, in place.
 #[inline(never)] // one call per hop; out of line it measured faster on the M4F
 pub fn power_to_magnitude(spectrum: &mut [f32; N_BINS]) {
-    for x in spectrum.iter_mut() {
-        *x = sqrt(*x);
-    }
+    sqrt_in_place(spectrum);
 }
 
-/// Correctly rounded IEEE 754 square root: the FPU's `vsqrt.f32` on hard-float Arm targets
-/// (a call to a two-instruction routine instead of libm's software square root), `libm::sqrtf`
-/// elsewhere. Both round correctly, so host and device get the same bits (micromath's `sqrt`
-/// errs by up to 6 %).
+/// Replaces every value by its correctly rounded IEEE 754 square root: with the FPU's
+/// `vsqrt.f32` on hard-float Arm targets (instead of libm's software square root),
+/// `libm::sqrtf` elsewhere. Both round correctly, so host and device get the same bits
+/// (micromath's `sqrt` errs by up to 6 %).
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
-use vsqrt::sqrt;
+use vsqrt::sqrt_in_place;
 
 /// `vsqrt.f32` for hard-float Arm. `asm!` cannot name FPU registers there (rustc's `vfp2`
-/// feature is off for single-precision FPUs such as the M4F's), so the instruction lives in a
-/// leaf routine with the hard-float calling convention: argument and result in `s0`.
+/// feature is off for single-precision FPUs such as the M4F's), so the loop lives in a leaf
+/// routine: `r0` the first value, `r1` how many; it uses only `r0`-`r2`, `s0`-`s3` and the
+/// flags, all caller-saved under the AAPCS.
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 #[allow(unsafe_code)]
 mod vsqrt {
     core::arch::global_asm!(
-        ".section .text.genre_core_vsqrtf,\"ax\",%progbits",
+        ".section .text.genre_core_vsqrt_in_place,\"ax\",%progbits",
         ".syntax unified",
         ".thumb",
         ".fpu vfpv2",
         ".p2align 2",
-        ".global genre_core_vsqrtf",
-        ".type genre_core_vsqrtf,%function",
+        ".global genre_core_vsqrt_in_place",
+        ".type genre_core_vsqrt_in_place,%function",
         ".thumb_func",
-        "genre_core_vsqrtf:",
+        "genre_core_vsqrt_in_place:",
+        // Groups of four.
+        "lsrs r2, r1, #2",
+        "beq 2f",
+        "1:",
+        "vldmia r0, {{s0-s3}}",
         "vsqrt.f32 s0, s0",
+        "vsqrt.f32 s1, s1",
+        "vsqrt.f32 s2, s2",
+        "vsqrt.f32 s3, s3",
+        "vstmia r0!, {{s0-s3}}",
+        "subs r2, r2, #1",
+        "bne 1b",
+        // The last `len % 4`.
+        "2:",
+        "ands r1, r1, #3",
+        "beq 4f",
+        "3:",
+        "vldr s0, [r0]",
+        "vsqrt.f32 s0, s0",
+        "vstmia r0!, {{s0}}",
+        "subs r1, r1, #1",
+        "bne 3b",
+        "4:",
         "bx lr",
-        ".size genre_core_vsqrtf, . - genre_core_vsqrtf",
+        ".size genre_core_vsqrt_in_place, . - genre_core_vsqrt_in_place",
     );
 
     extern "C" {
-        fn genre_core_vsqrtf(x: f32) -> f32;
+        fn genre_core_vsqrt_in_place(values: *mut f32, len: usize);
     }
 
-    /// Square root of `x`, correctly rounded.
-    pub fn sqrt(x: f32) -> f32 {
-        // Safety: the routine above follows the AAPCS-VFP convention of `extern "C"` on this
-        // target, reads and writes only `s0` (NaN for negative input, no trap with the
-        // default FPSCR), and touches no memory and no stack.
-        unsafe { genre_core_vsqrtf(x) }
+    /// Replaces every value by its square root, correctly rounded.
+    pub fn sqrt_in_place(values: &mut [f32]) {
+        // Safety: the routine reads and writes exactly `values.len()` f32s from
+        // `values.as_mut_ptr()` (exclusively borrowed here), follows the AAPCS for
+        // `extern "C"` on this target, touches no stack, and `vsqrt.f32` gives NaN for
+        // negative input with no trap under the default FPSCR.
+        unsafe { genre_core_vsqrt_in_place(values.as_mut_ptr(), values.len()) }
     }
 }
 
-/// Square root of `x`, correctly rounded (see the hard-float Arm version above).
+/// Replaces every value by its square root, correctly rounded (see the Arm version above).
 #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-fn sqrt(x: f32) -> f32 {
-    libm::sqrtf(x)
+fn sqrt_in_place(values: &mut [f32]) {
+    for x in values.iter_mut() {
+        *x = libm::sqrtf(*x);
+    }
 }
