@@ -12,10 +12,13 @@ const BIN_HZ: f32 = SAMPLE_RATE_HZ as f32 / N_FFT as f32;
 pub fn spectral_centroid(magnitude: &[f32; N_BINS]) -> f32 {
     let mut weighted = 0.0f32;
     let mut total = 0.0f32;
-    for (k, &m) in magnitude.iter().enumerate() {
-        // k ≤ 512 and BIN_HZ = 2^-6·1000: k as f32 * BIN_HZ is exact.
-        weighted += (k as f32 * BIN_HZ) * m;
+    // Frequency of bin k, k·BIN_HZ, as a running sum: BIN_HZ = 125·2^-3 and k ≤ 512, so every
+    // partial sum is a multiple of 2^-3 below 2^13, exact in f32 (no int-to-float conversion).
+    let mut freq = 0.0f32;
+    for &m in magnitude {
+        weighted += freq * m;
         total += m;
+        freq += BIN_HZ;
     }
     if total < f32::MIN_POSITIVE {
         weighted
