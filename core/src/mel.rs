@@ -28,7 +28,7 @@ pub fn power_to_db(p: f32) -> f32 {
 /// serial float sum.
 #[must_use]
 #[inline(never)] // inlined into its callers, it measured slower on the M4F
-pub fn dot(mut acc: f32, a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(mut acc: f32, a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
