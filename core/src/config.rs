@@ -47,6 +47,19 @@ pub const N_LAYERS: usize = 2;
 pub const HIDDEN: usize = 64;
 /// Genres (logits) the model distinguishes.
 pub const N_GENRES: usize = 10;
+/// GTZAN's genre labels, in the order of the model's logits (the trainer's default label set).
+pub const GENRES: [&str; N_GENRES] = [
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+];
 /// Longest genre label in the weights blob, in bytes of UTF-8.
 pub const MAX_LABEL_LEN: usize = 16;
 

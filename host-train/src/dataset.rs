@@ -7,19 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-/// The ten GTZAN genres, in the order of the model's logits.
-pub const GENRES: [&str; genre_core::config::N_GENRES] = [
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-];
+pub use genre_core::config::GENRES;
 
 /// Cross-validation folds.
 pub const N_FOLDS: usize = 5;

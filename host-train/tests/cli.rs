@@ -6,18 +6,7 @@ use std::process::{Command, Output};
 
 use genre_core::config::{FINGERPRINT, N_FEATURES, N_GENRES, WINDOW_FRAMES};
 
-const GENRES: [&str; N_GENRES] = [
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-];
+use genre_core::config::GENRES;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -11,18 +11,7 @@ use genre_core::lstm::{FloatEngine, FloatModel, TorchParams, GATES};
 use genre_core::quant::{prepare, Calibration};
 
 /// GTZAN's genres, the labels the blob carries.
-const LABELS: [&str; N_GENRES] = [
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-];
+use genre_core::config::GENRES as LABELS;
 
 /// A 64-bit xorshift generator: reproducible weights without a dependency.
 struct XorShift(u64);

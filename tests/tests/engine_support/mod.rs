@@ -12,18 +12,7 @@ pub const SEQS: usize = 3;
 pub const STEPS: usize = 240;
 pub const TRACE_STEPS: usize = 16;
 /// Genre labels used for test blobs.
-pub const LABELS: [&str; N_GENRES] = [
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-];
+pub use genre_core::config::GENRES as LABELS;
 
 pub fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/lstm")
