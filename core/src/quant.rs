@@ -47,8 +47,8 @@ const _: () = assert!(HIDDEN % 2 == 0);
 
 /// Streaming state of the integer engine (h, c per layer, gate scratch): 1.0 kB, owned by
 /// the caller (a `static` on the device). The hidden state is kept as pairs of Q15 values in
-/// one `u32` (low half `h[2p]`, high half `h[2p+1]`), so that a Cortex-M4 loads two per
-/// instruction and multiplies with `smlabb`/`smlatb` directly.
+/// one `u32` (low half `h[2p]`, high half `h[2p+1]`), so that one load gives two values
+/// (hard-float Arm targets repack them once per layer for the `smlad` routine in `dsp`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuantEngine {
     h: [[u32; PAIRS]; N_LAYERS],
@@ -61,6 +61,10 @@ impl Default for QuantEngine {
         Self::new()
     }
 }
+
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+#[allow(unsafe_code)]
+mod dsp;
 
 /// Gate rows computed together, so that each input value is loaded once per block.
 const BLOCK: usize = 4;
@@ -88,6 +92,7 @@ trait LayerInput {
 }
 
 /// Layer 0 reads the quantised features.
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
 impl LayerInput for [i8; N_FEATURES] {
     const LEN: usize = N_FEATURES;
     #[inline]
@@ -107,6 +112,7 @@ impl LayerInput for [i8; N_FEATURES] {
 }
 
 /// Layer 1 and the recurrences read a packed hidden state.
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
 impl LayerInput for [u32; PAIRS] {
     const LEN: usize = HIDDEN;
     #[inline]
@@ -126,6 +132,40 @@ impl LayerInput for [u32; PAIRS] {
     }
 }
 
+/// An operand borrowed from the engine's state.
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+impl<T: LayerInput> LayerInput for &T {
+    const LEN: usize = T::LEN;
+    #[inline]
+    fn dot_block(&self, block: &[u8]) -> [i32; BLOCK] {
+        (**self).dot_block(block)
+    }
+}
+
+/// Layer 0's input operand: the features themselves, or packed for the DSP routine.
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+fn input_operand(x: &[i8; N_FEATURES]) -> &[i8; N_FEATURES] {
+    x
+}
+
+/// A hidden state as a layer input operand: itself, or repacked for the DSP routine.
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
+fn hidden_operand(h: &[u32; PAIRS]) -> &[u32; PAIRS] {
+    h
+}
+
+/// Layer 0's input operand: the features themselves, or packed for the DSP routine.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+fn input_operand(x: &[i8; N_FEATURES]) -> dsp::PackedInput {
+    dsp::PackedInput::new(x)
+}
+
+/// A hidden state as a layer input operand: itself, or repacked for the DSP routine.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+fn hidden_operand(h: &[u32; PAIRS]) -> dsp::PackedHidden {
+    dsp::PackedHidden::new(h)
+}
+
 /// One layer step: all gate rows from `x` and the old `h`, then the cell/hidden update.
 fn layer_step<X: LayerInput>(
     l: &LayerView<'_>,
@@ -134,6 +174,7 @@ fn layer_step<X: LayerInput>(
     c: &mut [i16; HIDDEN],
     gates: &mut [i16; GATES],
 ) {
+    let hx = hidden_operand(h);
     let blocks = l
         .w_ih
         .chunks_exact(BLOCK * X::LEN)
@@ -142,7 +183,7 @@ fn layer_step<X: LayerInput>(
         .zip(gates.chunks_exact_mut(BLOCK));
     for (blk, (((wx, wh), bias), out)) in blocks.enumerate() {
         let ax = x.dot_block(wx);
-        let ah = h.dot_block(wh);
+        let ah = hx.dot_block(wh);
         for (j, ((gate, b), (ax, ah))) in out
             .iter_mut()
             .zip(bias.chunks_exact(4))
@@ -201,9 +242,8 @@ impl QuantEngine {
     pub fn step(&mut self, m: &Model<'_>, input: &[i8; N_FEATURES]) {
         let [h0, h1] = &mut self.h;
         let [c0, c1] = &mut self.c;
-        layer_step(&m.layers[0], input, h0, c0, &mut self.gates);
-        let x1 = *h0;
-        layer_step(&m.layers[1], &x1, h1, c1, &mut self.gates);
+        layer_step(&m.layers[0], &input_operand(input), h0, c0, &mut self.gates);
+        layer_step(&m.layers[1], &hidden_operand(h0), h1, c1, &mut self.gates);
     }
 
     /// Logits of the top layer's current hidden state, Q16 ([`LOGIT_FRAC_BITS`]).
