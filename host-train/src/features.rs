@@ -34,7 +34,8 @@ pub fn frames_of(pcm: &[i16]) -> Vec<FeatureFrame> {
 /// # Errors
 /// The file cannot be read or decoded.
 pub fn file_frames(path: &Path) -> Result<Vec<FeatureFrame>> {
-    let pcm = genre_audio::load_pcm16k(path).with_context(|| format!("{}", path.display()))?;
+    // The audio error already names the file and its cause.
+    let pcm = genre_audio::load_pcm16k(path)?;
     Ok(frames_of(&pcm))
 }
 
@@ -138,10 +139,7 @@ fn clip_features(
             continue;
         }
         if pcm.is_none() {
-            pcm = Some(
-                genre_audio::load_pcm16k(&clip.path)
-                    .with_context(|| format!("decoding {}", clip.path.display()))?,
-            );
+            pcm = Some(genre_audio::load_pcm16k(&clip.path)?);
         }
         let source = pcm.as_deref().unwrap_or_default();
         let frames = if copy == 0 {

@@ -74,7 +74,7 @@ pub fn run(args: &PredictArgs) -> Result<ExitCode> {
                 Ok(()) => {}
                 Err(e) => {
                     failed += 1;
-                    eprintln!("error: {e:#}");
+                    eprintln!("error: {e}");
                 }
             }
             continue;
@@ -103,9 +103,9 @@ pub fn run(args: &PredictArgs) -> Result<ExitCode> {
             Err(e) => {
                 failed += 1;
                 if args.json {
-                    writeln!(out, "{}", json!({"file": name, "error": format!("{e:#}")}))?;
+                    writeln!(out, "{}", json!({"file": name, "error": e.to_string()}))?;
                 } else {
-                    eprintln!("error: {e:#}");
+                    eprintln!("error: {e}");
                 }
             }
         }
