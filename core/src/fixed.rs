@@ -147,10 +147,22 @@ impl Requant {
 #[must_use]
 pub fn requantize(acc: i32, r: Requant) -> i32 {
     let shift = u32::from(r.shift);
-    // |acc · mult| < 2^62 and the rounding term ≤ 2^61: no i64 overflow.
-    let prod = i64::from(acc) * i64::from(r.mult) + (1i64 << (shift - 1));
-    let v = prod >> shift;
-    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    // |acc · mult| ≤ 2^62 and the rounding term ≤ 2^61: no i64 overflow.
+    let prod = i64::from(acc) * i64::from(r.mult);
+    if shift > 32 {
+        // The usual case (weight scales are far below 1). With `hi = floor(prod / 2^32)`,
+        // `t = shift - 32`: `floor((prod + 2^(shift-1)) / 2^shift)
+        // = floor((hi + 2^(t-1) + lo / 2^32) / 2^t) = (hi + 2^(t-1)) >> t`, as `lo / 2^32`
+        // is a fraction below 1 added to an integer. |hi| ≤ 2^30 and 2^(t-1) ≤ 2^29, so the
+        // sum fits `i32`, and so does the result (no saturation needed): on a Cortex-M4 this
+        // is one `smmul`, an add and a shift instead of 64-bit shifts and compares.
+        let t = shift - 32;
+        let hi = (prod >> 32) as i32;
+        (hi + (1 << (t - 1))) >> t
+    } else {
+        let v = (prod + (1i64 << (shift - 1))) >> shift;
+        v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    }
 }
 
 /// `round(x · 2^-n)`, rounding half up, for `n` in `1..=31` and `x + 2^(n-1)` within `i32`.
