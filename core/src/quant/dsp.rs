@@ -24,7 +24,7 @@ core::arch::global_asm!(
     ".global genre_core_dot4",
     ".type genre_core_dot4,%function",
     ".thumb_func",
-    // r0: row 0, r1: row stride in bytes, r2: packed activations, r3: groups (> 0),
+    // r0: row 0, r1: row stride in bytes, r2: packed activations, r3: groups (even, > 0),
     // [sp]: output (4 × i32). r4-r7: accumulators, r12: row 2, r8/r9: activation words.
     "genre_core_dot4:",
     "push {{r4-r11, lr}}",
@@ -34,6 +34,8 @@ core::arch::global_asm!(
     "movs r6, #0",
     "movs r7, #0",
     "1:",
+    // Two groups per pass.
+    ".rept 2",
     "ldrd r8, r9, [r2], #8",
     "ldr r10, [r0, r1]",
     "sxtb16 r11, r10",
@@ -55,7 +57,8 @@ core::arch::global_asm!(
     "smlad r6, r11, r8, r6",
     "sxtb16 r10, r10, ror #8",
     "smlad r6, r10, r9, r6",
-    "subs r3, r3, #1",
+    ".endr",
+    "subs r3, r3, #2",
     "bne 1b",
     "ldr r0, [sp, #36]",
     "stmia r0, {{r4-r7}}",
@@ -76,13 +79,14 @@ pub(super) fn pack_group(x: [i16; 4]) -> [u32; 2] {
 
 /// Dot products of four `i8` weight rows (row `j` starts at `w[j · stride]`) with the
 /// `2 · act.len()` activations packed in `act` by [`pack_group`]; the rows' first
-/// `2 · act.len()` bytes are used. Zeros when `act` is empty or of odd length, or `w` is
-/// too short (callers pass fixed sizes that never are).
+/// `2 · act.len()` bytes are used. Zeros when `act` is empty, its length is not a multiple
+/// of 4 (two groups per loop pass), or `w` is too short (callers pass fixed sizes that
+/// never are).
 #[inline]
 pub(super) fn dot4(w: &[u8], stride: usize, act: &[u32]) -> [i32; 4] {
     let mut out = [0i32; 4];
     let groups = act.len() / 2;
-    if groups == 0 || act.len() % 2 != 0 || w.len() < 3 * stride + 4 * groups {
+    if groups == 0 || act.len() % 4 != 0 || w.len() < 3 * stride + 4 * groups {
         return out;
     }
     // Safety: the routine reads `4 · groups` bytes from each of `w[0..]`, `w[stride..]`,
@@ -98,7 +102,7 @@ pub(super) fn dot4(w: &[u8], stride: usize, act: &[u32]) -> [i32; 4] {
 
 /// Groups of four features handled by [`dot4`]; the last `N_FEATURES % 4` go the scalar way.
 const IN_GROUPS: usize = N_FEATURES / 4;
-const _: () = assert!(BLOCK == 4 && HIDDEN % 4 == 0);
+const _: () = assert!(BLOCK == 4 && HIDDEN % 8 == 0 && IN_GROUPS % 2 == 0);
 
 /// Layer 0's quantised features, packed for [`dot4`].
 pub(super) struct PackedInput {
