@@ -153,12 +153,13 @@ pub fn requantize(acc: i32, r: Requant) -> i32 {
         // The usual case (weight scales are far below 1). With `hi = floor(prod / 2^32)`,
         // `t = shift - 32`: `floor((prod + 2^(shift-1)) / 2^shift)
         // = floor((hi + 2^(t-1) + lo / 2^32) / 2^t) = (hi + 2^(t-1)) >> t`, as `lo / 2^32`
-        // is a fraction below 1 added to an integer. |hi| ≤ 2^30 and 2^(t-1) ≤ 2^29, so the
-        // sum fits `i32`, and so does the result (no saturation needed): on a Cortex-M4 this
-        // is one `smmul`, an add and a shift instead of 64-bit shifts and compares.
-        let t = shift - 32;
+        // is a fraction below 1 added to an integer; and with `hi = a · 2^(t-1) + b`,
+        // `0 ≤ b < 2^(t-1)`, that is `floor((a + 1) / 2 + b / 2^t) = (a + 1) >> 1` (b / 2^t
+        // is below ½). |hi| ≤ 2^30, so nothing overflows and the result needs no
+        // saturation: on a Cortex-M4 one multiply, two shifts and an add instead of 64-bit
+        // shifts and compares.
         let hi = (prod >> 32) as i32;
-        (hi + (1 << (t - 1))) >> t
+        ((hi >> (shift - 33)) + 1) >> 1
     } else {
         let v = (prod + (1i64 << (shift - 1))) >> shift;
         v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32

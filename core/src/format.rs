@@ -281,6 +281,16 @@ impl<'a> RequantRows<'a> {
             shift: self.shift[row],
         }
     }
+
+    /// All rows' factors in order (no per-row bounds check, for the engine's hot loop).
+    #[inline]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Requant> + 'a {
+        let (mult, shift) = (self.mult, self.shift);
+        mult.chunks_exact(4).zip(shift).map(|(m, &shift)| Requant {
+            mult: le_i32(m),
+            shift,
+        })
+    }
 }
 
 /// One layer's parsed section.

@@ -66,9 +66,11 @@ impl Default for QuantEngine {
 #[allow(unsafe_code)]
 mod dsp;
 
-/// Gate rows computed together, so that each input value is loaded once per block.
+/// Gate rows computed together by the portable dot products, so that each input value is
+/// loaded once per block.
+#[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
 const BLOCK: usize = 4;
-const _: () = assert!(GATES % BLOCK == 0);
+const _: () = assert!(GATES == 4 * HIDDEN && HIDDEN % 4 == 0);
 
 /// The two Q15 values of a packed pair.
 #[inline]
@@ -82,13 +84,13 @@ fn pack(lo: i16, hi: i16) -> u32 {
     u32::from(lo as u16) | (u32::from(hi as u16) << 16)
 }
 
-/// A layer input: computes `BLOCK` weight rows' dot products with itself.
+/// A layer input: computes one gate's weight rows' dot products with itself.
 trait LayerInput {
     /// Input width.
     const LEN: usize;
-    /// Dot products of `BLOCK` consecutive `i8` weight rows (`BLOCK · LEN` bytes) with
-    /// `self`, in `i32` (exact: ≤ 64 terms of 127 · 32768).
-    fn dot_block(&self, block: &[u8]) -> [i32; BLOCK];
+    /// Dot products of the `HIDDEN` consecutive `i8` weight rows of one gate in `w` (each as
+    /// long as the input) with `self`, in `i32` (exact: ≤ 64 terms of 127 · 32768).
+    fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]);
 }
 
 /// Layer 0 reads the quantised features.
@@ -96,18 +98,25 @@ trait LayerInput {
 impl LayerInput for [i8; N_FEATURES] {
     const LEN: usize = N_FEATURES;
     #[inline]
-    fn dot_block(&self, block: &[u8]) -> [i32; BLOCK] {
-        let mut acc = [0i32; BLOCK];
-        let Ok(w): Result<&[u8; BLOCK * N_FEATURES], _> = block.try_into() else {
-            return acc;
-        };
-        for (k, &x) in self.iter().enumerate() {
-            let x = i32::from(x);
-            for (j, a) in acc.iter_mut().enumerate() {
-                *a += i32::from(w[j * N_FEATURES + k] as i8) * x;
+    fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
+        for (acc, block) in out
+            .chunks_exact_mut(BLOCK)
+            .zip(w.chunks_exact(BLOCK * N_FEATURES))
+        {
+            let (Ok(acc), Ok(w)): (
+                Result<&mut [i32; BLOCK], _>,
+                Result<&[u8; BLOCK * N_FEATURES], _>,
+            ) = (acc.try_into(), block.try_into()) else {
+                return;
+            };
+            *acc = [0; BLOCK];
+            for (k, &x) in self.iter().enumerate() {
+                let x = i32::from(x);
+                for (j, a) in acc.iter_mut().enumerate() {
+                    *a += i32::from(w[j * N_FEATURES + k] as i8) * x;
+                }
             }
         }
-        acc
     }
 }
 
@@ -116,19 +125,26 @@ impl LayerInput for [i8; N_FEATURES] {
 impl LayerInput for [u32; PAIRS] {
     const LEN: usize = HIDDEN;
     #[inline]
-    fn dot_block(&self, block: &[u8]) -> [i32; BLOCK] {
-        let mut acc = [0i32; BLOCK];
-        let Ok(w): Result<&[u8; BLOCK * HIDDEN], _> = block.try_into() else {
-            return acc;
-        };
-        for (p, &pair) in self.iter().enumerate() {
-            let (lo, hi) = unpack(pair);
-            for (j, a) in acc.iter_mut().enumerate() {
-                let row = j * HIDDEN + 2 * p;
-                *a += i32::from(w[row] as i8) * lo + i32::from(w[row + 1] as i8) * hi;
+    fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
+        for (acc, block) in out
+            .chunks_exact_mut(BLOCK)
+            .zip(w.chunks_exact(BLOCK * HIDDEN))
+        {
+            let (Ok(acc), Ok(w)): (
+                Result<&mut [i32; BLOCK], _>,
+                Result<&[u8; BLOCK * HIDDEN], _>,
+            ) = (acc.try_into(), block.try_into()) else {
+                return;
+            };
+            *acc = [0; BLOCK];
+            for (p, &pair) in self.iter().enumerate() {
+                let (lo, hi) = unpack(pair);
+                for (j, a) in acc.iter_mut().enumerate() {
+                    let row = j * HIDDEN + 2 * p;
+                    *a += i32::from(w[row] as i8) * lo + i32::from(w[row + 1] as i8) * hi;
+                }
             }
         }
-        acc
     }
 }
 
@@ -137,8 +153,8 @@ impl LayerInput for [u32; PAIRS] {
 impl<T: LayerInput> LayerInput for &T {
     const LEN: usize = T::LEN;
     #[inline]
-    fn dot_block(&self, block: &[u8]) -> [i32; BLOCK] {
-        (**self).dot_block(block)
+    fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
+        (**self).dot_gate(w, out);
     }
 }
 
@@ -175,26 +191,30 @@ fn layer_step<X: LayerInput>(
     gates: &mut [i16; GATES],
 ) {
     let hx = hidden_operand(h);
-    let blocks = l
+    let gate_rows = l
         .w_ih
-        .chunks_exact(BLOCK * X::LEN)
-        .zip(l.w_hh.chunks_exact(BLOCK * HIDDEN))
-        .zip(l.bias.chunks_exact(4 * BLOCK))
-        .zip(gates.chunks_exact_mut(BLOCK));
-    for (blk, (((wx, wh), bias), out)) in blocks.enumerate() {
-        let ax = x.dot_block(wx);
-        let ah = hx.dot_block(wh);
-        for (j, ((gate, b), (ax, ah))) in out
+        .chunks_exact(HIDDEN * X::LEN)
+        .zip(l.w_hh.chunks_exact(HIDDEN * HIDDEN))
+        .zip(l.bias.chunks_exact(4 * HIDDEN))
+        .zip(gates.chunks_exact_mut(HIDDEN));
+    let mut rq_x = l.requant_x.iter();
+    let mut rq_h = l.requant_h.iter();
+    for (q, (((wx, wh), bias), out)) in gate_rows.enumerate() {
+        let mut ax = [0i32; HIDDEN];
+        let mut ah = [0i32; HIDDEN];
+        x.dot_gate(wx, &mut ax);
+        hx.dot_gate(wh, &mut ah);
+        // `out` first: `zip` stops there without taking the next gate's factors.
+        let rows = out
             .iter_mut()
             .zip(bias.chunks_exact(4))
-            .zip(ax.into_iter().zip(ah))
-            .enumerate()
-        {
-            let r = blk * BLOCK + j;
-            let z = requantize(ax, l.requant_x.get(r))
-                .saturating_add(requantize(ah, l.requant_h.get(r)))
+            .zip(ax.iter().zip(&ah))
+            .zip(rq_x.by_ref().zip(rq_h.by_ref()));
+        for (((gate, b), (&ax, &ah)), (rx, rh)) in rows {
+            let z = requantize(ax, rx)
+                .saturating_add(requantize(ah, rh))
                 .saturating_add(le_i32(b));
-            *gate = if r / HIDDEN == 2 {
+            *gate = if q == 2 {
                 tanh_q15(z, PRE_FRAC_BITS)
             } else {
                 sigmoid_q15(z, PRE_FRAC_BITS)

@@ -12,27 +12,36 @@
 //! compiled for `target_abi = "eabihf"` Arm targets (Cortex-M4F/M7, whose ISA includes
 //! the DSP extension); the routine declares `.arch armv7e-m` itself.
 
-use super::{LayerInput, BLOCK, PAIRS};
+use super::{LayerInput, PAIRS};
 use crate::config::{HIDDEN, N_FEATURES};
 
 core::arch::global_asm!(
-    ".section .text.genre_core_dot4,\"ax\",%progbits",
+    ".section .text.genre_core_dot_rows,\"ax\",%progbits",
     ".syntax unified",
     ".thumb",
     ".arch armv7e-m",
     ".p2align 2",
-    ".global genre_core_dot4",
-    ".type genre_core_dot4,%function",
+    ".global genre_core_dot_rows",
+    ".type genre_core_dot_rows,%function",
     ".thumb_func",
     // r0: row 0, r1: row stride in bytes, r2: packed activations, r3: groups (even, > 0),
-    // [sp]: output (4 × i32). r4-r7: accumulators, r12: row 2, r8/r9: activation words.
-    "genre_core_dot4:",
+    // [sp]: output (4 × blocks i32), [sp, #4]: blocks of four rows (> 0).
+    // r4-r7: accumulators, r0/r12: rows 0 and 2 of the block, r8/r9: activation words,
+    // lr: blocks left; [sp]: activations, groups, output pointer.
+    "genre_core_dot_rows:",
     "push {{r4-r11, lr}}",
+    "sub sp, #16",
+    "strd r2, r3, [sp]",
+    "ldr r8, [sp, #52]",
+    "str r8, [sp, #8]",
+    "ldr lr, [sp, #56]",
+    "2:",
     "add r12, r0, r1, lsl #1",
     "movs r4, #0",
     "movs r5, #0",
     "movs r6, #0",
     "movs r7, #0",
+    "ldrd r2, r3, [sp]",
     "1:",
     // Two groups per pass.
     ".rept 2",
@@ -60,51 +69,77 @@ core::arch::global_asm!(
     ".endr",
     "subs r3, r3, #2",
     "bne 1b",
-    "ldr r0, [sp, #36]",
-    "stmia r0, {{r4-r7}}",
+    // Next block: row 0 moves on by 4 · stride (r12 is 2 · stride + 4 · groups past it).
+    "ldr r3, [sp, #4]",
+    "add r0, r12, r1, lsl #1",
+    "sub.w r0, r0, r3, lsl #2",
+    "ldr r8, [sp, #8]",
+    "stmia r8!, {{r4-r7}}",
+    "str r8, [sp, #8]",
+    "subs lr, lr, #1",
+    "bne 2b",
+    "add sp, #16",
     "pop {{r4-r11, pc}}",
-    ".size genre_core_dot4, . - genre_core_dot4",
+    ".size genre_core_dot_rows, . - genre_core_dot_rows",
 );
 
 extern "C" {
-    fn genre_core_dot4(w: *const u8, stride: usize, act: *const u32, groups: usize, out: *mut i32);
+    fn genre_core_dot_rows(
+        w: *const u8,
+        stride: usize,
+        act: *const u32,
+        groups: usize,
+        out: *mut i32,
+        blocks: usize,
+    );
 }
 
-/// The two words of one group of four `i16` activations, in the order [`dot4`] expects.
+/// The two words of one group of four `i16` activations, in the order [`dot_rows`] expects.
 #[inline]
 pub(super) fn pack_group(x: [i16; 4]) -> [u32; 2] {
     let h = |v: i16| u32::from(v as u16);
     [h(x[0]) | (h(x[2]) << 16), h(x[1]) | (h(x[3]) << 16)]
 }
 
-/// Dot products of four `i8` weight rows (row `j` starts at `w[j · stride]`) with the
-/// `2 · act.len()` activations packed in `act` by [`pack_group`]; the rows' first
-/// `2 · act.len()` bytes are used. Zeros when `act` is empty, its length is not a multiple
-/// of 4 (two groups per loop pass), or `w` is too short (callers pass fixed sizes that
-/// never are).
+/// Dot products of `out.len()` `i8` weight rows (row `r` starts at `w[r · stride]`) with
+/// the `2 · act.len()` activations packed in `act` by [`pack_group`]; each row's first
+/// `2 · act.len()` bytes are used. Leaves `out` unchanged when `act` is empty, a length is
+/// not a multiple of 4 (two groups per loop pass, four rows per block), or `w` is too
+/// short (callers pass fixed sizes that never are).
 #[inline]
-pub(super) fn dot4(w: &[u8], stride: usize, act: &[u32]) -> [i32; 4] {
-    let mut out = [0i32; 4];
+pub(super) fn dot_rows(w: &[u8], stride: usize, act: &[u32], out: &mut [i32]) {
     let groups = act.len() / 2;
-    if groups == 0 || act.len() % 4 != 0 || w.len() < 3 * stride + 4 * groups {
-        return out;
+    let blocks = out.len() / 4;
+    if groups == 0
+        || blocks == 0
+        || act.len() % 4 != 0
+        || out.len() % 4 != 0
+        || w.len() < (out.len() - 1) * stride + 4 * groups
+    {
+        return;
     }
-    // Safety: the routine reads `4 · groups` bytes from each of `w[0..]`, `w[stride..]`,
-    // `w[2 · stride..]` and `w[3 · stride..]` (checked above to lie inside `w`, with `ldr`,
-    // which allows any alignment on the M4), `2 · groups` words from `act` (its length, with
-    // `ldrd` at word-aligned addresses), writes four `i32` to `out`, and follows the AAPCS
-    // (saves r4-r11, restores sp; the flags are caller-saved).
+    // Safety: the routine reads bytes `r · stride .. r · stride + 4 · groups` of `w` for
+    // each row `r < out.len()` (checked above to lie inside `w`; `ldr` allows any alignment
+    // on the M4), `2 · groups` words from `act` (its length; `ldrd` at word-aligned
+    // addresses), writes `4 · blocks` = `out.len()` `i32` to `out`, and follows the AAPCS
+    // (saves r4-r11 and lr, restores sp; the flags are caller-saved).
     unsafe {
-        genre_core_dot4(w.as_ptr(), stride, act.as_ptr(), groups, out.as_mut_ptr());
+        genre_core_dot_rows(
+            w.as_ptr(),
+            stride,
+            act.as_ptr(),
+            groups,
+            out.as_mut_ptr(),
+            blocks,
+        );
     }
-    out
 }
 
-/// Groups of four features handled by [`dot4`]; the last `N_FEATURES % 4` go the scalar way.
+/// Groups of four features handled by [`dot_rows`]; the last `N_FEATURES % 4` go the scalar way.
 const IN_GROUPS: usize = N_FEATURES / 4;
-const _: () = assert!(BLOCK == 4 && HIDDEN % 8 == 0 && IN_GROUPS % 2 == 0);
+const _: () = assert!(HIDDEN % 8 == 0 && IN_GROUPS % 2 == 0);
 
-/// Layer 0's quantised features, packed for [`dot4`].
+/// Layer 0's quantised features, packed for [`dot_rows`].
 pub(super) struct PackedInput {
     words: [u32; 2 * IN_GROUPS],
     tail: [i8; N_FEATURES % 4],
@@ -126,21 +161,20 @@ impl PackedInput {
 impl LayerInput for PackedInput {
     const LEN: usize = N_FEATURES;
     #[inline]
-    fn dot_block(&self, block: &[u8]) -> [i32; BLOCK] {
-        let Ok(w): Result<&[u8; BLOCK * N_FEATURES], _> = block.try_into() else {
-            return [0; BLOCK];
+    fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
+        let Ok(w): Result<&[u8; HIDDEN * N_FEATURES], _> = w.try_into() else {
+            return;
         };
-        let mut acc = dot4(w, N_FEATURES, &self.words);
-        for (j, a) in acc.iter_mut().enumerate() {
+        dot_rows(w, N_FEATURES, &self.words, out);
+        for (j, a) in out.iter_mut().enumerate() {
             for (t, &x) in self.tail.iter().enumerate() {
                 *a += i32::from(w[j * N_FEATURES + 4 * IN_GROUPS + t] as i8) * i32::from(x);
             }
         }
-        acc
     }
 }
 
-/// A packed hidden state (pairs `(h[2p], h[2p + 1])`) repacked for [`dot4`].
+/// A packed hidden state (pairs `(h[2p], h[2p + 1])`) repacked for [`dot_rows`].
 pub(super) struct PackedHidden([u32; PAIRS]);
 
 impl PackedHidden {
@@ -157,7 +191,7 @@ impl PackedHidden {
 impl LayerInput for PackedHidden {
     const LEN: usize = HIDDEN;
     #[inline]
-    fn dot_block(&self, block: &[u8]) -> [i32; BLOCK] {
-        dot4(block, HIDDEN, &self.0)
+    fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
+        dot_rows(w, HIDDEN, &self.0, out);
     }
 }
