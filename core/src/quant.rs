@@ -30,7 +30,7 @@
 //! and the cell format (with [`CELL_HEADROOM`]).
 
 use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS};
-use crate::fixed::{requantize, round_shr, sat_i16, sigmoid_q15, tanh_q15, ACT_FRAC_BITS};
+use crate::fixed::{requantize, round_shr, sat_i16, sigmoid_q15, tanh_q15, Requant, ACT_FRAC_BITS};
 use crate::format::{le_i32, LayerView, Model};
 use crate::lstm::{FloatEngine, GATES};
 
@@ -182,6 +182,26 @@ fn hidden_operand(h: &[u32; PAIRS]) -> dsp::PackedHidden {
     dsp::PackedHidden::new(h)
 }
 
+/// One gate's outputs: `act(requant_x(ax) + requant_h(ah) + bias)` per row, each addition
+/// saturating, the pre-activation in Q16 ([`PRE_FRAC_BITS`]).
+#[inline]
+fn gate_outputs<'a>(
+    rows: impl Iterator<
+        Item = (
+            ((&'a mut i16, &'a [u8]), (&'a i32, &'a i32)),
+            (Requant, Requant),
+        ),
+    >,
+    act: impl Fn(i32) -> i16,
+) {
+    for (((gate, b), (&ax, &ah)), (rx, rh)) in rows {
+        let z = requantize(ax, rx)
+            .saturating_add(requantize(ah, rh))
+            .saturating_add(le_i32(b));
+        *gate = act(z);
+    }
+}
+
 /// One layer step: all gate rows from `x` and the old `h`, then the cell/hidden update.
 fn layer_step<X: LayerInput>(
     l: &LayerView<'_>,
@@ -199,9 +219,10 @@ fn layer_step<X: LayerInput>(
         .zip(gates.chunks_exact_mut(HIDDEN));
     let mut rq_x = l.requant_x.iter();
     let mut rq_h = l.requant_h.iter();
+    // Every gate overwrites both.
+    let mut ax = [0i32; HIDDEN];
+    let mut ah = [0i32; HIDDEN];
     for (q, (((wx, wh), bias), out)) in gate_rows.enumerate() {
-        let mut ax = [0i32; HIDDEN];
-        let mut ah = [0i32; HIDDEN];
         x.dot_gate(wx, &mut ax);
         hx.dot_gate(wh, &mut ah);
         // `out` first: `zip` stops there without taking the next gate's factors.
@@ -210,16 +231,14 @@ fn layer_step<X: LayerInput>(
             .zip(bias.chunks_exact(4))
             .zip(ax.iter().zip(&ah))
             .zip(rq_x.by_ref().zip(rq_h.by_ref()));
-        for (((gate, b), (&ax, &ah)), (rx, rh)) in rows {
-            let z = requantize(ax, rx)
-                .saturating_add(requantize(ah, rh))
-                .saturating_add(le_i32(b));
-            *gate = if q == 2 {
+        // The cell input g uses tanh, the gates i, f, o the logistic function.
+        gate_outputs(rows, |z| {
+            if q == 2 {
                 tanh_q15(z, PRE_FRAC_BITS)
             } else {
                 sigmoid_q15(z, PRE_FRAC_BITS)
-            };
-        }
+            }
+        });
     }
     let n = l.cell_frac_bits;
     let mut cell = |k: usize| -> i16 {
