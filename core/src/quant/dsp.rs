@@ -24,7 +24,7 @@ core::arch::global_asm!(
     ".global genre_core_dot_rows",
     ".type genre_core_dot_rows,%function",
     ".thumb_func",
-    // r0: row 0, r1: row stride in bytes, r2: packed activations, r3: groups (even, > 0),
+    // r0: row 0, r1: row stride in bytes, r2: packed activations, r3: groups (4k, k > 0),
     // [sp]: output (4 × blocks i32), [sp, #4]: blocks of four rows (> 0).
     // r4-r7: accumulators, r0/r12: rows 0 and 2 of the block, r8/r9: activation words,
     // lr: blocks left; [sp]: activations, groups, output pointer.
@@ -43,8 +43,8 @@ core::arch::global_asm!(
     "movs r7, #0",
     "ldrd r2, r3, [sp]",
     "1:",
-    // Two groups per pass.
-    ".rept 2",
+    // Four groups per pass.
+    ".rept 4",
     "ldrd r8, r9, [r2], #8",
     "ldr r10, [r0, r1]",
     "sxtb16 r11, r10",
@@ -67,7 +67,7 @@ core::arch::global_asm!(
     "sxtb16 r10, r10, ror #8",
     "smlad r6, r10, r9, r6",
     ".endr",
-    "subs r3, r3, #2",
+    "subs r3, r3, #4",
     "bne 1b",
     // Next block: row 0 moves on by 4 · stride (r12 is 2 · stride + 4 · groups past it).
     "ldr r3, [sp, #4]",
@@ -103,16 +103,16 @@ pub(super) fn pack_group(x: [i16; 4]) -> [u32; 2] {
 
 /// Dot products of `out.len()` `i8` weight rows (row `r` starts at `w[r · stride]`) with
 /// the `2 · act.len()` activations packed in `act` by [`pack_group`]; each row's first
-/// `2 · act.len()` bytes are used. Leaves `out` unchanged when `act` is empty, a length is
-/// not a multiple of 4 (two groups per loop pass, four rows per block), or `w` is too
-/// short (callers pass fixed sizes that never are).
+/// `2 · act.len()` bytes are used. Leaves `out` unchanged when `act` is empty or its length
+/// is not a multiple of 8 (four groups per loop pass), `out`'s is not a multiple of 4 (four
+/// rows per block), or `w` is too short (callers pass fixed sizes that never are).
 #[inline]
 pub(super) fn dot_rows(w: &[u8], stride: usize, act: &[u32], out: &mut [i32]) {
     let groups = act.len() / 2;
     let blocks = out.len() / 4;
     if groups == 0
         || blocks == 0
-        || act.len() % 4 != 0
+        || act.len() % 8 != 0
         || out.len() % 4 != 0
         || w.len() < (out.len() - 1) * stride + 4 * groups
     {
@@ -137,7 +137,7 @@ pub(super) fn dot_rows(w: &[u8], stride: usize, act: &[u32], out: &mut [i32]) {
 
 /// Groups of four features handled by [`dot_rows`]; the last `N_FEATURES % 4` go the scalar way.
 const IN_GROUPS: usize = N_FEATURES / 4;
-const _: () = assert!(HIDDEN % 8 == 0 && IN_GROUPS % 2 == 0);
+const _: () = assert!(HIDDEN % 16 == 0 && IN_GROUPS % 4 == 0);
 
 /// Layer 0's quantised features, packed for [`dot_rows`].
 pub(super) struct PackedInput {
