@@ -163,8 +163,23 @@ pub fn requantize(acc: i32, r: Requant) -> i32 {
         let hi = (prod >> 32) as i32;
         ((hi >> (shift - 33)) + 1) >> 1
     } else {
-        let v = (prod + (1i64 << (shift - 1))) >> shift;
-        v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+        // Factors from 2^-32 up (layer 0's input side): 32-bit halves instead of a 64-bit
+        // shift. `p >> shift` is `top · 2^32 + low` (low as u32); it fits `i32` exactly when
+        // `top` is the sign extension of `low`, else it saturates towards the sign of `p`.
+        let p = prod + i64::from(1u32 << (shift - 1));
+        let hi = (p >> 32) as i32;
+        if shift == 32 {
+            return hi;
+        }
+        let low = ((p as u32) >> shift) | ((hi as u32) << (32 - shift));
+        let top = hi >> shift;
+        if top == (low as i32) >> 31 {
+            low as i32
+        } else if p < 0 {
+            i32::MIN
+        } else {
+            i32::MAX
+        }
     }
 }
 
