@@ -3,13 +3,17 @@
 //!
 //! [`QuantEngine::step`] uses no float operation (it runs unchanged on a Cortex-M0+);
 //! the only float steps are [`Model::quantize_input`] before it and [`probabilities`] after.
+//! On hard-float Arm targets (the Cortex-M4F) the weight-row dot products run in a
+//! hand-written DSP-extension routine (`sxtb16`/`smlad`, private module `dsp`), elsewhere in
+//! portable Rust; integer sums are exact, so both give the same bits
+//! (`scripts/firmware-bit-exact` compares them).
 //!
 //! Number formats (`Qn` = value · 2^n in an integer):
 //!
 //! | quantity | type | format |
 //! |---|---|---|
 //! | input feature `x_q` | `i8` | `round((x - mean) · mul)` clamped to ±127; per feature `mul = 1/(std · s_in)`, `s_in = input_range / 127` (calibrated) |
-//! | weights `w_ih`, `w_hh`, head | `i8` | symmetric, one scale per output row (folded into the row's [`Requant`](crate::fixed::Requant)) |
+//! | weights `w_ih`, `w_hh`, head | `i8` | symmetric, one scale per output row (folded into the row's [`Requant`]) |
 //! | accumulators | `i32` | `Σ w · x` (≤ 64 terms of 127·32768: never overflows) |
 //! | gate pre-activation | `i32` | Q16: `requant_x(acc_x) + requant_h(acc_h) + bias`, saturating |
 //! | gates i, f, g, o | `i16` | Q15 ([`sigmoid_q15`] / [`tanh_q15`], ≤ 2 LSB from exact) |
