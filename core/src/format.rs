@@ -291,6 +291,18 @@ impl<'a> RequantRows<'a> {
             shift,
         })
     }
+
+    /// The rows in groups of `rows` (e.g. one gate's), each a view of its own.
+    ///
+    /// # Panics
+    /// If `rows` is 0.
+    #[inline]
+    pub(crate) fn groups(&self, rows: usize) -> impl Iterator<Item = RequantRows<'a>> + 'a {
+        let (mult, shift) = (self.mult, self.shift);
+        mult.chunks_exact(4 * rows)
+            .zip(shift.chunks_exact(rows))
+            .map(|(mult, shift)| RequantRows { mult, shift })
+    }
 }
 
 /// One layer's parsed section.

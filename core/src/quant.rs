@@ -220,21 +220,19 @@ fn layer_step<X: LayerInput>(
         .chunks_exact(HIDDEN * X::LEN)
         .zip(l.w_hh.chunks_exact(HIDDEN * HIDDEN))
         .zip(l.bias.chunks_exact(4 * HIDDEN))
+        .zip(l.requant_x.groups(HIDDEN).zip(l.requant_h.groups(HIDDEN)))
         .zip(gates.chunks_exact_mut(HIDDEN));
-    let mut rq_x = l.requant_x.iter();
-    let mut rq_h = l.requant_h.iter();
     // Every gate overwrites both.
     let mut ax = [0i32; HIDDEN];
     let mut ah = [0i32; HIDDEN];
-    for (q, (((wx, wh), bias), out)) in gate_rows.enumerate() {
+    for (q, ((((wx, wh), bias), (rq_x, rq_h)), out)) in gate_rows.enumerate() {
         x.dot_gate(wx, &mut ax);
         hx.dot_gate(wh, &mut ah);
-        // `out` first: `zip` stops there without taking the next gate's factors.
         let rows = out
             .iter_mut()
             .zip(bias.chunks_exact(4))
             .zip(ax.iter().zip(&ah))
-            .zip(rq_x.by_ref().zip(rq_h.by_ref()));
+            .zip(rq_x.iter().zip(rq_h.iter()));
         // The cell input g uses tanh, the gates i, f, o the logistic function.
         gate_outputs(rows, |z| {
             if q == 2 {
