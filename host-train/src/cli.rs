@@ -41,7 +41,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Training epochs per model.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 60)]
     pub epochs: usize,
     /// Use only the first N clips of each genre (quick runs and tests).
     #[arg(long)]
@@ -58,13 +58,18 @@ pub struct TrainArgs {
     /// Std of Gaussian noise added to the z-scored input features while training.
     #[arg(long, default_value_t = 0.1)]
     pub input_noise: f64,
+    /// Mixup: each batch is blended with a shuffled copy of itself, the copy weighted by a
+    /// share drawn uniformly from [0, this], and the loss blended likewise (0: off).
+    #[arg(long, default_value_t = 0.5)]
+    pub mixup: f64,
     /// Per epoch, how many times each clip is cut into windows (each time with a randomly
     /// drawn variant and start offset).
     #[arg(long, default_value_t = 1)]
     pub passes: usize,
     /// Deep supervision: the loss covers the outputs of every step from this frame of the
-    /// window on (93 = the last step only, which is all the engines read).
-    #[arg(long, default_value_t = 93)]
+    /// window on (93 = the last step only, which is all the engines read; 47, the second
+    /// half of the window, regularises).
+    #[arg(long, default_value_t = 47)]
     pub supervise_from: usize,
     /// Windows per optimiser step.
     #[arg(long, default_value_t = 32)]
@@ -129,6 +134,7 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     pub dropout: f64,
     pub input_noise: f64,
+    pub mixup: f64,
     pub passes: usize,
     pub supervise_from: usize,
     pub threads: usize,
@@ -164,6 +170,9 @@ impl TrainArgs {
         if !(self.input_noise == 0.0 || positive(self.input_noise)) {
             bail!("--input-noise must be non-negative");
         }
+        if !(0.0..=0.5).contains(&self.mixup) {
+            bail!("--mixup must be in [0, 0.5]");
+        }
         if self.passes == 0 {
             bail!("--passes must be at least 1");
         }
@@ -187,6 +196,7 @@ impl TrainArgs {
             weight_decay: self.weight_decay,
             dropout: self.dropout,
             input_noise: self.input_noise,
+            mixup: self.mixup,
             passes: self.passes,
             supervise_from: self.supervise_from,
             threads: self.threads,

@@ -3,8 +3,9 @@
 //! The network is genre-core's: 2 stacked LSTM layers of `HIDDEN` units (PyTorch gate order
 //! i, f, g, o; both `b_ih` and `b_hh`), run over one window of `WINDOW_FRAMES` z-scored frames
 //! from a zero state, and a linear head on the last step's top hidden state. Regularisation:
-//! dropout between the layers and before the head, AdamW weight decay, label smoothing, and
-//! the augmented copies (one drawn per window and epoch).
+//! dropout between the layers and before the head, AdamW weight decay, label smoothing, input
+//! noise, mixup of windows, deep supervision of the second half of the window, and the
+//! augmented copies (one drawn per window and epoch).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -41,6 +42,8 @@ pub struct Hyper {
     pub passes: usize,
     /// Std of Gaussian noise added to the z-scored inputs while training.
     pub input_noise: f64,
+    /// Largest mixup share of the shuffled partner window (0: off).
+    pub mixup: f64,
     /// Per-step decay of the exponential moving average of the weights, which is what is
     /// validated and exported (smooths the epoch-to-epoch jitter of a tiny dataset).
     pub ema_decay: f64,
@@ -63,6 +66,7 @@ impl Hyper {
             supervise_from: c.supervise_from,
             passes: c.passes,
             input_noise: c.input_noise,
+            mixup: c.mixup,
             ema_decay: 0.99,
             stride_frames: STRIDE,
             seed: c.seed,
@@ -344,21 +348,40 @@ pub fn train(
             } else {
                 x
             };
+            // Mixup with a shuffled copy of the batch (`share` of the partner).
+            let mix = (hyper.mixup > 0.0).then(|| {
+                let share = rng.random_range(0.0..hyper.mixup);
+                (
+                    share,
+                    Tensor::randperm(batch.len() as i64, (Kind::Int64, device)),
+                )
+            });
+            let x = match &mix {
+                Some((share, perm)) => &x * (1.0 - share) + x.index_select(0, perm) * *share,
+                None => x,
+            };
             // Deep supervision: every step from `supervise_from` on is trained to classify
             // (the engines read the last step only); the last step's logits give the accuracy.
             let from = hyper.supervise_from.min(WINDOW_FRAMES - 1) as i64;
             let all = net.forward_from(&x, true, from);
             let steps = all.size()[1];
             let logits = all.select(1, -1);
-            let loss = all
-                .reshape([-1, N_GENRES as i64])
-                .cross_entropy_loss::<Tensor>(
-                    &y.unsqueeze(1).expand([-1, steps], false).reshape([-1]),
-                    None,
-                    tch::Reduction::Mean,
-                    -100,
-                    hyper.label_smoothing,
-                );
+            let ce = |target: &Tensor| {
+                all.reshape([-1, N_GENRES as i64])
+                    .cross_entropy_loss::<Tensor>(
+                        &target.unsqueeze(1).expand([-1, steps], false).reshape([-1]),
+                        None,
+                        tch::Reduction::Mean,
+                        -100,
+                        hyper.label_smoothing,
+                    )
+            };
+            let loss = match &mix {
+                Some((share, perm)) => {
+                    ce(&y) * (1.0 - share) + ce(&y.index_select(0, perm)) * *share
+                }
+                None => ce(&y),
+            };
             opt.backward_step_clip_norm(&loss, hyper.clip_norm);
             avg.update_average(&net, hyper.ema_decay);
             loss_sum += loss.double_value(&[]) * batch.len() as f64;

@@ -367,3 +367,11 @@ fn window_logits_and_features_csv_shapes() {
         assert_eq!(t[2], GENRES[top], "{line}");
     }
 }
+
+#[test]
+fn train_rejects_mixup_share_above_half() {
+    let o = run(&["train", "--mixup", "0.7", "--no-eval"]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("--mixup must be in [0, 0.5]"), "{err}");
+}
