@@ -217,16 +217,18 @@ pub fn tanh_q15(x: i32, frac_bits: u32) -> i16 {
     let a = x.unsigned_abs();
     let s = frac_bits - TANH_STEP_BITS;
     let idx = (a >> s) as usize;
-    // From the table's last entry on (|x| ≥ 8) the result is its value, 32767.
-    let y: i32 = match (TANH_TABLE.get(idx), TANH_TABLE.get(idx + 1)) {
-        (Some(&t0), Some(&t1)) if s > 0 => {
-            let frac = a & ((1u32 << s) - 1);
-            // t1 ≥ t0 and t1 - t0 ≤ 512, frac < 2^20: the product fits u32.
-            let diff = (i32::from(t1) - i32::from(t0)) as u32;
-            i32::from(t0) + ((diff * frac + (1u32 << (s - 1))) >> s) as i32
-        }
-        (Some(&t0), Some(_)) => i32::from(t0),
-        _ => i32::from(i16::MAX),
+    // From the table's last entry on (|x| ≥ 8) the result is its value, 32767; below it
+    // `idx + 1` is in range, so one compare guards both reads.
+    let y: i32 = if idx >= TANH_INTERVALS {
+        i32::from(i16::MAX)
+    } else if s == 0 {
+        i32::from(TANH_TABLE[idx])
+    } else {
+        let (t0, t1) = (TANH_TABLE[idx], TANH_TABLE[idx + 1]);
+        let frac = a & ((1u32 << s) - 1);
+        // t1 ≥ t0 and t1 - t0 ≤ 512, frac < 2^20: the product fits u32.
+        let diff = (i32::from(t1) - i32::from(t0)) as u32;
+        i32::from(t0) + ((diff * frac + (1u32 << (s - 1))) >> s) as i32
     };
     let y = y as i16;
     if x < 0 {

@@ -233,14 +233,13 @@ fn layer_step<X: LayerInput>(
             .zip(bias.chunks_exact(4))
             .zip(ax.iter().zip(&ah))
             .zip(rq_x.iter().zip(rq_h.iter()));
-        // The cell input g uses tanh, the gates i, f, o the logistic function.
-        gate_outputs(rows, |z| {
-            if q == 2 {
-                tanh_q15(z, PRE_FRAC_BITS)
-            } else {
-                sigmoid_q15(z, PRE_FRAC_BITS)
-            }
-        });
+        // The cell input g uses tanh, the gates i, f, o the logistic function (one loop
+        // each, so that no row branches on the kind).
+        if q == 2 {
+            gate_outputs(rows, |z| tanh_q15(z, PRE_FRAC_BITS));
+        } else {
+            gate_outputs(rows, |z| sigmoid_q15(z, PRE_FRAC_BITS));
+        }
     }
     let n = l.cell_frac_bits;
     let mut cell = |k: usize| -> i16 {
