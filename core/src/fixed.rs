@@ -149,8 +149,8 @@ impl Requant {
 #[must_use]
 pub fn requantize(acc: i32, r: Requant) -> i32 {
     let shift = u32::from(r.shift);
-    // |acc · mult| ≤ 2^62 and the rounding term ≤ 2^61: no i64 overflow.
-    let prod = i64::from(acc) * i64::from(r.mult);
+    // `prod = acc · mult`: |prod| ≤ 2^62 and the rounding term ≤ 2^61, no i64 overflow. It is
+    // formed in each branch, so that the second one is a single multiply-accumulate.
     if shift > 32 {
         // The usual case (weight scales are far below 1). With `hi = floor(prod / 2^32)`,
         // `t = shift - 32`: `floor((prod + 2^(shift-1)) / 2^shift)
@@ -160,13 +160,14 @@ pub fn requantize(acc: i32, r: Requant) -> i32 {
         // is below ½). |hi| ≤ 2^30, so nothing overflows and the result needs no
         // saturation: on a Cortex-M4 one multiply, two shifts and an add instead of 64-bit
         // shifts and compares.
-        let hi = (prod >> 32) as i32;
+        let hi = ((i64::from(acc) * i64::from(r.mult)) >> 32) as i32;
         ((hi >> (shift - 33)) + 1) >> 1
     } else {
         // Factors from 2^-32 up (layer 0's input side): 32-bit halves instead of a 64-bit
         // shift. `p >> shift` is `top · 2^32 + low` (low as u32); it fits `i32` exactly when
         // `top` is the sign extension of `low`, else it saturates towards the sign of `p`.
-        let p = prod + i64::from(1u32 << (shift - 1));
+        // One multiply-accumulate (`smlal` on Arm) with the rounding term.
+        let p = i64::from(1u32 << (shift - 1)) + i64::from(acc) * i64::from(r.mult);
         let hi = (p >> 32) as i32;
         if shift == 32 {
             return hi;
