@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use genre_core::config::{FINGERPRINT, N_FEATURES, N_GENRES, WINDOW_FRAMES};
-
-use genre_core::config::GENRES;
+use genre_core::config::{FINGERPRINT, GENRES, N_FEATURES, N_GENRES, WINDOW_FRAMES};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -36,6 +34,31 @@ fn run(args: &[&str]) -> Output {
 }
 
 /// A feature cache shared by the tests of this run (features of a clip are reused).
+/// A one-epoch `train` or `eval` on the first `clips_per_genre` clips of each genre.
+fn run_tiny(
+    command: &str,
+    data: &Path,
+    out: &Path,
+    clips_per_genre: usize,
+    augment_copies: usize,
+) -> Output {
+    run(&[
+        command,
+        "--data",
+        &data.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+        "--cache",
+        &cache(),
+        "--epochs",
+        "1",
+        "--clips-per-genre",
+        &clips_per_genre.to_string(),
+        "--augment-copies",
+        &augment_copies.to_string(),
+    ])
+}
+
 fn cache() -> String {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("features-cache")
@@ -65,21 +88,7 @@ fn check_confusion(m: &serde_json::Value, clips: u64) {
 fn train_tiny_writes_blob_card_and_plots() {
     let Some(data) = gtzan() else { return };
     let out = tempfile::tempdir().expect("temp dir");
-    let o = run(&[
-        "train",
-        "--data",
-        &data.display().to_string(),
-        "--out",
-        &out.path().display().to_string(),
-        "--cache",
-        &cache(),
-        "--epochs",
-        "1",
-        "--clips-per-genre",
-        "4",
-        "--augment-copies",
-        "1",
-    ]);
+    let o = run_tiny("train", &data, out.path(), 4, 1);
     assert!(o.status.success(), "{}", text(&o.stderr));
 
     let blob = std::fs::read(out.path().join("tinygenre.tgm")).expect("blob written");
@@ -139,21 +148,7 @@ fn train_tiny_writes_blob_card_and_plots() {
 fn eval_tiny_reports_counts_per_fold() {
     let Some(data) = gtzan() else { return };
     let out = tempfile::tempdir().expect("temp dir");
-    let o = run(&[
-        "eval",
-        "--data",
-        &data.display().to_string(),
-        "--out",
-        &out.path().display().to_string(),
-        "--cache",
-        &cache(),
-        "--epochs",
-        "1",
-        "--clips-per-genre",
-        "2",
-        "--augment-copies",
-        "0",
-    ]);
+    let o = run_tiny("eval", &data, out.path(), 2, 0);
     // 2 clips per genre all sit in fold 0: nothing to train on for that fold.
     assert!(!o.status.success());
     assert!(
@@ -162,21 +157,7 @@ fn eval_tiny_reports_counts_per_fold() {
         text(&o.stderr)
     );
 
-    let o = run(&[
-        "eval",
-        "--data",
-        &data.display().to_string(),
-        "--out",
-        &out.path().display().to_string(),
-        "--cache",
-        &cache(),
-        "--epochs",
-        "1",
-        "--clips-per-genre",
-        "6",
-        "--augment-copies",
-        "0",
-    ]);
+    let o = run_tiny("eval", &data, out.path(), 6, 0);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let report: serde_json::Value = serde_json::from_slice(
         &std::fs::read(out.path().join("cv-report.json")).expect("report written"),
