@@ -41,6 +41,10 @@ pub type FeatureFrame = [f32; N_FEATURES];
 
 /// Frames per classification window (94 frames ≈ 3.0 s), as the original project's 3 s.
 pub const WINDOW_FRAMES: usize = 94;
+/// First step of a window (0-based) whose top-layer hidden state enters the window's
+/// readout: the logits are the head applied to the mean of `h` over steps `POOL_FROM..`, so
+/// the second half of the window (1.5 s) votes, not only its last frame.
+pub const POOL_FROM: usize = 47;
 /// LSTM layers.
 pub const N_LAYERS: usize = 2;
 /// LSTM hidden units per layer.
@@ -66,7 +70,7 @@ pub const MAX_LABEL_LEN: usize = 16;
 /// Fingerprint of every value above that changes what a feature means or what shape a model
 /// has. A weights blob records the fingerprint it was trained for; loading checks it.
 pub const FINGERPRINT: u32 = {
-    let words: [u32; 15] = [
+    let words: [u32; 16] = [
         SAMPLE_RATE_HZ,
         N_FFT as u32,
         HOP as u32,
@@ -79,6 +83,7 @@ pub const FINGERPRINT: u32 = {
         AMIN.to_bits(),
         N_FEATURES as u32,
         WINDOW_FRAMES as u32,
+        POOL_FROM as u32,
         N_LAYERS as u32,
         HIDDEN as u32,
         N_GENRES as u32,
@@ -98,3 +103,8 @@ pub const FINGERPRINT: u32 = {
     }
     hash
 };
+
+const _: () = assert!(
+    POOL_FROM < WINDOW_FRAMES,
+    "the readout needs at least one pooled step"
+);

@@ -11,8 +11,13 @@
 //! [i f g o] = W_ih·x + b_ih + W_hh·h + b_hh      (rows 0..64, 64..128, 128..192, 192..256)
 //! i, f, o   = sigmoid(·);  g = tanh(·)
 //! c' = f·c + i·g;          h' = o·tanh(c')
-//! logits = W_head·h'(top layer) + b_head
+//! logits = W_head·h'(top layer) + b_head                      (one step)
+//! window logits = W_head·mean(h'(top layer), steps POOL_FROM..) + b_head
 //! ```
+//!
+//! A window's decision is the pooled readout ([`FloatEngine::window_logits`]): the head is
+//! linear, so it equals the mean of the per-step logits over the pooled steps, which is what
+//! `host-train` trains.
 //!
 //! Items: [`FloatModel`] (weights as plain arrays; [`FloatModel::from_pytorch`] copies flat
 //! PyTorch-layout slices, see [`TorchParams`]), [`FloatEngine`] (state `h`, `c` per layer, plus
@@ -22,7 +27,7 @@
 //! Determinism: `libm` for `exp`/`tanh`, no FMA, fixed summation order, so a step gives the
 //! same bits on the host and on a Cortex-M.
 
-use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS};
+use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, POOL_FROM};
 
 /// Gate rows per layer: i, f, g, o blocks of [`HIDDEN`] each.
 pub const GATES: usize = 4 * HIDDEN;
@@ -242,14 +247,19 @@ impl FloatModel {
     }
 }
 
-/// Streaming state of the f32 model: `h` and `c` per layer, and the last step's
-/// normalised input and gate activations (what [`crate::quant::Calibration`] observes).
+/// Streaming state of the f32 model: `h` and `c` per layer, the pooled top-layer `h`, and the
+/// last step's normalised input and gate activations (what [`crate::quant::Calibration`]
+/// observes).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloatEngine {
     h: [[f32; HIDDEN]; N_LAYERS],
     c: [[f32; HIDDEN]; N_LAYERS],
     x: [f32; N_FEATURES],
     gates: [[f32; GATES]; N_LAYERS],
+    /// Sum of the top layer's `h` over the pooled steps (index ≥ [`POOL_FROM`]).
+    pool: [f32; HIDDEN],
+    /// Steps since the last reset.
+    steps: usize,
 }
 
 impl Default for FloatEngine {
@@ -267,6 +277,8 @@ impl FloatEngine {
             c: [[0.0; HIDDEN]; N_LAYERS],
             x: [0.0; N_FEATURES],
             gates: [[0.0; GATES]; N_LAYERS],
+            pool: [0.0; HIDDEN],
+            steps: 0,
         }
     }
 
@@ -286,13 +298,37 @@ impl FloatEngine {
         m.layer0.step(&self.x, h0, c0, g0);
         let x1 = *h0;
         m.layer1.step(&x1, h1, c1, g1);
+        if self.steps >= POOL_FROM {
+            for (acc, v) in self.pool.iter_mut().zip(h1.iter()) {
+                *acc += v;
+            }
+        }
+        self.steps = self.steps.saturating_add(1);
     }
 
-    /// The head applied to the top layer's hidden state: one logit per genre.
+    /// The head applied to the top layer's current hidden state: this step's logits.
     #[must_use]
     pub fn logits(&self, m: &FloatModel) -> [f32; N_GENRES] {
-        let h = &self.h[N_LAYERS - 1];
-        core::array::from_fn(|g| dot(&m.head_w[g], h) + m.head_b[g])
+        head(m, &self.h[N_LAYERS - 1])
+    }
+
+    /// The window's readout: the head applied to [`Self::pooled_hidden`]. Before step
+    /// [`POOL_FROM`] nothing is pooled yet and the result is the head's bias.
+    #[must_use]
+    pub fn window_logits(&self, m: &FloatModel) -> [f32; N_GENRES] {
+        head(m, &self.pooled_hidden())
+    }
+
+    /// Mean of the top layer's hidden state over the steps from [`POOL_FROM`] on (since the
+    /// last reset); zeros before step `POOL_FROM`.
+    #[must_use]
+    pub fn pooled_hidden(&self) -> [f32; HIDDEN] {
+        let pooled = self.steps.saturating_sub(POOL_FROM);
+        if pooled == 0 {
+            return [0.0; HIDDEN];
+        }
+        let n = pooled as f32;
+        self.pool.map(|v| v / n)
     }
 
     /// Hidden state of `layer` after the last step.
@@ -328,6 +364,11 @@ impl FloatEngine {
     pub fn normalized_input(&self) -> &[f32; N_FEATURES] {
         &self.x
     }
+}
+
+/// One logit per genre: `W_head·h + b_head`.
+fn head(m: &FloatModel, h: &[f32; HIDDEN]) -> [f32; N_GENRES] {
+    core::array::from_fn(|g| dot(&m.head_w[g], h) + m.head_b[g])
 }
 
 /// Sequential dot product (fixed order, no FMA).

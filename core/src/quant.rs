@@ -19,6 +19,7 @@
 //! | gates i, f, g, o | `i16` | Q15 ([`sigmoid_q15`] / [`tanh_q15`], ≤ 2 LSB from exact) |
 //! | hidden state `h` | `i16` | Q15 |
 //! | cell state `c` | `i16` | Q(15-n).n, `n` = [`Model::cell_frac_bits`] per layer (6..=15), from calibration |
+//! | pooled `h` (window readout) | `i64` sum → `i16` | Q15: sum of the top layer's `h` over steps ≥ [`POOL_FROM`], divided by their count with rounding |
 //! | logits | `i32` | Q16 ([`LOGIT_FRAC_BITS`]) |
 //!
 //! Cell update, with round-half-up shifts ([`round_shr`]) and saturation to ±32767:
@@ -33,7 +34,7 @@
 //! [`Calibration::input_range`] (all but [`INPUT_CLIP_FRACTION`] of the frames inside ±127)
 //! and the cell format (with [`CELL_HEADROOM`]).
 
-use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS};
+use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, POOL_FROM};
 use crate::fixed::{requantize, round_shr, sat_i16, sigmoid_q15, tanh_q15, Requant, ACT_FRAC_BITS};
 use crate::format::{le_i32, LayerView, Model};
 use crate::lstm::{FloatEngine, GATES};
@@ -49,8 +50,8 @@ pub const CELL_HEADROOM: f32 = 1.5;
 const PAIRS: usize = HIDDEN / 2;
 const _: () = assert!(HIDDEN % 2 == 0);
 
-/// Streaming state of the integer engine (h, c per layer, gate scratch): 1.0 kB, owned by
-/// the caller (a `static` on the device). The hidden state is kept as pairs of Q15 values in
+/// Streaming state of the integer engine (h, c per layer, gate scratch, the pooled top-layer
+/// `h`): 1.5 kB, owned by the caller (a `static` on the device). The hidden state is kept as pairs of Q15 values in
 /// one `u32` (low half `h[2p]`, high half `h[2p+1]`), so that one load gives two values
 /// (hard-float Arm targets repack them once per layer for the `smlad` routine in `dsp`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +59,11 @@ pub struct QuantEngine {
     h: [[u32; PAIRS]; N_LAYERS],
     c: [[i16; HIDDEN]; N_LAYERS],
     gates: [i16; GATES],
+    /// Sum of the top layer's Q15 `h` over the pooled steps (index ≥ [`POOL_FROM`]); `i64`, so
+    /// a stream that is never reset cannot overflow it.
+    pool: [i64; HIDDEN],
+    /// Steps since the last reset.
+    steps: u32,
 }
 
 impl Default for QuantEngine {
@@ -261,6 +267,25 @@ fn layer_step<X: LayerInput>(
     }
 }
 
+/// The head on a packed Q15 hidden vector: Q16 logits.
+fn head(m: &Model<'_>, h: &[u32; PAIRS]) -> [i32; N_GENRES] {
+    let mut out = [0i32; N_GENRES];
+    let rows = m
+        .head
+        .w
+        .chunks_exact(HIDDEN)
+        .zip(m.head.bias.chunks_exact(4));
+    for (g, (w, b)) in rows.enumerate() {
+        let mut acc = 0i32;
+        for (wp, &pair) in w.chunks_exact(2).zip(h) {
+            let (lo, hi) = unpack(pair);
+            acc += i32::from(wp[0] as i8) * lo + i32::from(wp[1] as i8) * hi;
+        }
+        out[g] = requantize(acc, m.head.requant.get(g)).saturating_add(le_i32(b));
+    }
+    out
+}
+
 impl QuantEngine {
     /// Zero state.
     #[must_use]
@@ -269,6 +294,8 @@ impl QuantEngine {
             h: [[0; PAIRS]; N_LAYERS],
             c: [[0; HIDDEN]; N_LAYERS],
             gates: [0; GATES],
+            pool: [0; HIDDEN],
+            steps: 0,
         }
     }
 
@@ -284,27 +311,49 @@ impl QuantEngine {
         let [c0, c1] = &mut self.c;
         layer_step(&m.layers[0], &input_operand(input), h0, c0, &mut self.gates);
         layer_step(&m.layers[1], &hidden_operand(h0), h1, c1, &mut self.gates);
+        if self.steps as usize >= POOL_FROM {
+            for (acc, &pair) in self.pool.chunks_exact_mut(2).zip(h1.iter()) {
+                let (lo, hi) = unpack(pair);
+                acc[0] += i64::from(lo);
+                acc[1] += i64::from(hi);
+            }
+        }
+        self.steps = self.steps.saturating_add(1);
     }
 
-    /// Logits of the top layer's current hidden state, Q16 ([`LOGIT_FRAC_BITS`]).
+    /// Logits of the top layer's current hidden state (this step's), Q16
+    /// ([`LOGIT_FRAC_BITS`]).
     #[must_use]
     pub fn logits(&self, m: &Model<'_>) -> [i32; N_GENRES] {
-        let h = &self.h[N_LAYERS - 1];
-        let mut out = [0i32; N_GENRES];
-        let rows = m
-            .head
-            .w
-            .chunks_exact(HIDDEN)
-            .zip(m.head.bias.chunks_exact(4));
-        for (g, (w, b)) in rows.enumerate() {
-            let mut acc = 0i32;
-            for (wp, &pair) in w.chunks_exact(2).zip(h) {
-                let (lo, hi) = unpack(pair);
-                acc += i32::from(wp[0] as i8) * lo + i32::from(wp[1] as i8) * hi;
-            }
-            out[g] = requantize(acc, m.head.requant.get(g)).saturating_add(le_i32(b));
+        head(m, &self.h[N_LAYERS - 1])
+    }
+
+    /// The window's readout, Q16: the head applied to [`Self::pooled_hidden`]. Before step
+    /// [`POOL_FROM`] nothing is pooled yet and the result is the head's bias. Integer-only,
+    /// like [`Self::step`].
+    #[must_use]
+    pub fn window_logits(&self, m: &Model<'_>) -> [i32; N_GENRES] {
+        let mean = self.pooled_hidden();
+        let mut packed = [0u32; PAIRS];
+        for (pair, v) in packed.iter_mut().zip(mean.chunks_exact(2)) {
+            *pair = pack(v[0], v[1]);
         }
-        out
+        head(m, &packed)
+    }
+
+    /// Mean of the top layer's `h` over the steps from [`POOL_FROM`] on (since the last
+    /// reset), Q15, rounded half away from zero; zeros before step `POOL_FROM`.
+    #[must_use]
+    pub fn pooled_hidden(&self) -> [i16; HIDDEN] {
+        let n = i64::from(self.steps.saturating_sub(POOL_FROM as u32));
+        self.pool.map(|sum| {
+            if n == 0 {
+                return 0;
+            }
+            let half = if sum < 0 { -(n / 2) } else { n / 2 };
+            // |sum| ≤ 32767·n, so the rounded mean fits in i16.
+            ((sum + half) / n) as i16
+        })
     }
 
     /// Hidden state of `layer`, Q15 (unpacked copy).

@@ -66,11 +66,6 @@ pub struct TrainArgs {
     /// drawn variant and start offset).
     #[arg(long, default_value_t = 1)]
     pub passes: usize,
-    /// Deep supervision: the loss covers the outputs of every step from this frame of the
-    /// window on (93 = the last step only, which is all the engines read; 47, the second
-    /// half of the window, regularises).
-    #[arg(long, default_value_t = 47)]
-    pub supervise_from: usize,
     /// Windows per optimiser step.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
@@ -136,7 +131,6 @@ pub struct TrainConfig {
     pub input_noise: f64,
     pub mixup: f64,
     pub passes: usize,
-    pub supervise_from: usize,
     pub threads: usize,
     pub clips_per_genre: Option<usize>,
     pub augment_copies: usize,
@@ -198,7 +192,6 @@ impl TrainArgs {
             input_noise: self.input_noise,
             mixup: self.mixup,
             passes: self.passes,
-            supervise_from: self.supervise_from,
             threads: self.threads,
             clips_per_genre: self.clips_per_genre,
             augment_copies: self.augment_copies,

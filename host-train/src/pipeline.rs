@@ -108,6 +108,8 @@ fn write_cv_plots(
 /// Data, training or writing fails.
 pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
     let started = Instant::now();
+    // Before anything is written: the new blob must not mark its own commit as dirty.
+    let git_commit = report::git_commit();
     let p = prepare(cfg)?;
     let cv = if cfg.cross_validate {
         Some(eval::cross_validate(
@@ -170,9 +172,11 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
             normalisation: "per-feature z-score (mean, std) over all training frames, stored in the blob".into(),
             windows: format!(
                 "every {}-frame window at a stride of {} frames, state reset per window, logits \
-                 after the last frame",
+                 = head on the mean top-layer hidden state of steps {}..{}",
                 genre_core::config::WINDOW_FRAMES,
-                p.hyper.stride_frames
+                p.hyper.stride_frames,
+                genre_core::config::POOL_FROM,
+                genre_core::config::WINDOW_FRAMES
             ),
             seconds_final_model,
             seconds_per_epoch: epoch_seconds.iter().sum::<f64>() / epoch_seconds.len().max(1) as f64,
@@ -193,7 +197,7 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
             30 epochs) is reported at 78/100 on these folds; it is not re-run here."
             .into(),
         cross_validation: cv,
-        git_commit: report::git_commit(),
+        git_commit,
         created_unix_s: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),

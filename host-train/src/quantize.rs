@@ -36,7 +36,7 @@ impl WindowClassifier for FloatClassifier<'_> {
         for frame in window {
             self.engine.step(self.model, frame);
         }
-        log_softmax(&self.engine.logits(self.model))
+        log_softmax(&self.engine.window_logits(self.model))
     }
 }
 
@@ -71,7 +71,7 @@ impl<'a> IntClassifier<'a> {
             let x = self.model.quantize_input(frame);
             self.engine.step(&self.model, &x);
         }
-        self.engine.logits(&self.model)
+        self.engine.window_logits(&self.model)
     }
 }
 

@@ -2,15 +2,17 @@
 //!
 //! The network is genre-core's: 2 stacked LSTM layers of `HIDDEN` units (PyTorch gate order
 //! i, f, g, o; both `b_ih` and `b_hh`), run over one window of `WINDOW_FRAMES` z-scored frames
-//! from a zero state, and a linear head on the last step's top hidden state. Regularisation:
-//! dropout between the layers and before the head, AdamW weight decay, label smoothing, input
-//! noise, mixup of windows, deep supervision of the second half of the window, and the
-//! augmented copies (one drawn per window and epoch).
+//! from a zero state, and a linear head on the mean of the top layer's hidden state over the
+//! steps from `POOL_FROM` on (the engines' window readout). Regularisation: dropout between
+//! the layers and before the head, AdamW weight decay, label smoothing, input noise, mixup of
+//! windows, and the augmented copies (one drawn per window and epoch).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Result};
-use genre_core::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, WINDOW_FRAMES};
+use genre_core::config::{
+    FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, POOL_FROM, WINDOW_FRAMES,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -36,8 +38,6 @@ pub struct Hyper {
     pub dropout: f64,
     pub label_smoothing: f64,
     pub clip_norm: f64,
-    /// First step (frame index in the window) whose output is trained to classify.
-    pub supervise_from: usize,
     /// Random (variant, offset) draws per clip and epoch.
     pub passes: usize,
     /// Std of Gaussian noise added to the z-scored inputs while training.
@@ -63,7 +63,6 @@ impl Hyper {
             dropout: c.dropout,
             label_smoothing: 0.1,
             clip_norm: 1.0,
-            supervise_from: c.supervise_from,
             passes: c.passes,
             input_noise: c.input_noise,
             mixup: c.mixup,
@@ -173,13 +172,10 @@ impl Net {
         }
     }
 
-    /// Logits [B × N_GENRES] after the last step of windows `x` [B × T × N_FEATURES].
+    /// Window logits [B × N_GENRES] of windows `x` [B × WINDOW_FRAMES × N_FEATURES]: the head
+    /// on the mean of the top layer's outputs over the steps from `POOL_FROM` on (equal to the
+    /// mean of the per-step logits, the head being linear).
     fn forward(&self, x: &Tensor, train: bool) -> Tensor {
-        self.forward_from(x, train, x.size()[1] - 1).select(1, -1)
-    }
-
-    /// Logits [B × (T − from) × N_GENRES] after every step from `from` on.
-    fn forward_from(&self, x: &Tensor, train: bool, from: i64) -> Tensor {
         let b = x.size()[0];
         let zeros = Tensor::zeros(
             [N_LAYERS as i64, b, HIDDEN as i64],
@@ -195,10 +191,11 @@ impl Net {
             false,
             true,
         );
-        let steps = out
-            .narrow(1, from, out.size()[1] - from)
-            .dropout(self.dropout, train);
-        steps.linear(&self.head_w, Some(&self.head_b))
+        let from = POOL_FROM as i64;
+        out.narrow(1, from, out.size()[1] - from)
+            .dropout(self.dropout, train)
+            .mean_dim(1, false, Kind::Float)
+            .linear(&self.head_w, Some(&self.head_b))
     }
 
     /// A detached copy (the moving average starts from the initial weights).
@@ -360,21 +357,15 @@ pub fn train(
                 Some((share, perm)) => &x * (1.0 - share) + x.index_select(0, perm) * *share,
                 None => x,
             };
-            // Deep supervision: every step from `supervise_from` on is trained to classify
-            // (the engines read the last step only); the last step's logits give the accuracy.
-            let from = hyper.supervise_from.min(WINDOW_FRAMES - 1) as i64;
-            let all = net.forward_from(&x, true, from);
-            let steps = all.size()[1];
-            let logits = all.select(1, -1);
+            let logits = net.forward(&x, true);
             let ce = |target: &Tensor| {
-                all.reshape([-1, N_GENRES as i64])
-                    .cross_entropy_loss::<Tensor>(
-                        &target.unsqueeze(1).expand([-1, steps], false).reshape([-1]),
-                        None,
-                        tch::Reduction::Mean,
-                        -100,
-                        hyper.label_smoothing,
-                    )
+                logits.cross_entropy_loss::<Tensor>(
+                    target,
+                    None,
+                    tch::Reduction::Mean,
+                    -100,
+                    hyper.label_smoothing,
+                )
             };
             let loss = match &mix {
                 Some((share, perm)) => {

@@ -1,5 +1,6 @@
 //! The f32 reference LSTM against libtorch goldens (`tests/golden/lstm/`, written by
-//! `tests/torch-goldens`): gates, cell/hidden update, one step, whole sequences.
+//! `tests/torch-goldens`): gates, cell/hidden update, one step, whole sequences, and the
+//! pooled window readout (the mean of libtorch's per-step logits, the head being linear).
 //!
 //! Tolerance everywhere: 1e-5 absolute. Both sides compute in f32; they differ only by
 //! summation order over ≤ 97-term dot products and by libm's vs. libtorch's exp/tanh (each
@@ -8,7 +9,7 @@
 mod engine_support;
 
 use engine_support::{golden_inputs, golden_model, read_f32, SEQS, STEPS, TRACE_STEPS};
-use genre_core::config::{HIDDEN, N_GENRES, N_LAYERS};
+use genre_core::config::{HIDDEN, N_GENRES, N_LAYERS, POOL_FROM, WINDOW_FRAMES};
 use genre_core::lstm::{log_softmax, softmax, FloatEngine, GATES};
 
 const TOL: f32 = 1e-5;
@@ -97,6 +98,42 @@ fn sequence_logits_match_libtorch() {
     // The spread of the golden logits shows the comparison is not trivially small.
     let spread = logits.iter().fold(0.0f32, |a, v| a.max(v.abs()));
     assert!(spread > 0.5, "golden logits too flat: {spread}");
+}
+
+/// The window readout after every step of the 240-step sequences: the head's bias before
+/// step `POOL_FROM`, then the mean of libtorch's logits over steps `POOL_FROM..=t` (summed in
+/// f64). The engine averages `h` in f32 instead, a few 1e-7 apart.
+#[test]
+fn window_logits_are_the_mean_of_libtorch_step_logits() {
+    let (m, inputs) = (golden_model(), golden_inputs());
+    let logits = read_f32("logits.f32", SEQS * STEPS * N_GENRES);
+    let mut e = FloatEngine::new();
+    let (mut worst, mut worst_at_window_end) = (0.0f32, 0.0f32);
+    for (s, seq) in inputs.iter().enumerate() {
+        e.reset();
+        let mut sum = [0f64; N_GENRES];
+        for (t, frame) in seq.iter().enumerate() {
+            e.step(&m, frame);
+            let got = e.window_logits(&m);
+            if t < POOL_FROM {
+                assert_eq!(got, m.head_b, "sequence {s} step {t}: nothing pooled yet");
+                continue;
+            }
+            let step = &logits[(s * STEPS + t) * N_GENRES..][..N_GENRES];
+            for (acc, &v) in sum.iter_mut().zip(step) {
+                *acc += f64::from(v);
+            }
+            let n = (t + 1 - POOL_FROM) as f64;
+            let want: Vec<f32> = sum.iter().map(|v| (v / n) as f32).collect();
+            let d = max_diff(&got, &want);
+            worst = worst.max(d);
+            if t + 1 == WINDOW_FRAMES {
+                worst_at_window_end = d;
+            }
+        }
+    }
+    println!("window logits max |diff| = {worst:e} (at the window end {worst_at_window_end:e})");
+    assert!(worst <= TOL, "{worst}");
 }
 
 /// softmax sums to 1 and agrees with exp(log_softmax) (1e-6: a few f32 ULPs near 1).

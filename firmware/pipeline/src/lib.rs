@@ -28,7 +28,8 @@ pub static WEIGHTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/weights.tg
 pub struct Window {
     /// Position of the window in the stream, counting from 0.
     pub index: u32,
-    /// The integer engine's logits after the window's last frame, in genre order.
+    /// The integer engine's window readout (pooled over the window's second half), Q16, in
+    /// genre order.
     pub logits: [i32; N_GENRES],
     /// Genre with the largest logit (the first one on a tie).
     pub top1: usize,
@@ -206,7 +207,7 @@ impl Pipeline {
             *frames_in_window += 1;
             if *frames_in_window == WINDOW_FRAMES {
                 let end_start = watch.mark();
-                let logits = engine.logits(model);
+                let logits = engine.window_logits(model);
                 engine.reset();
                 let window = Window {
                     index: *next_window,
@@ -294,7 +295,7 @@ mod tests {
             for frame in window {
                 engine.step(&model, &model.quantize_input(frame));
             }
-            let logits = engine.logits(&model);
+            let logits = engine.window_logits(&model);
             let index = u32::try_from(index).expect("few windows");
             out.push(Window {
                 index,
