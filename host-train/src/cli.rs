@@ -102,7 +102,8 @@ pub struct PredictArgs {
     pub json: bool,
     /// For each non-overlapping 94-frame window from the start (state reset per window,
     /// partial tail dropped) print `window <index> <top1> <l0> … <l9>` with the integer
-    /// engine's i32 logits.
+    /// engine's window readout (Q16 logits of the mean top-layer state over frames 47..93),
+    /// exactly what the firmware prints.
     #[arg(long)]
     pub window_logits: bool,
 }

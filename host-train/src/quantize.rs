@@ -13,10 +13,11 @@ use crate::train::{window_starts, Trained};
 
 /// How the blob was quantised (for the model card).
 pub const DESCRIPTION: &str = "post-training quantisation (genre_core::quant::prepare): the \
-    f32 model runs over every other 94-frame window (stride 188 frames, state reset per window) of the \
-    original audio and of the first augmented copy of every training clip; the largest \
-    |normalised input| per feature sets the i8 input scale and the largest |c| per layer the \
-    cell format (1.5x headroom); weights are i8 with one scale per row, biases Q16";
+    f32 model runs over every other 94-frame window (stride 188 frames, state reset per window) \
+    of the original audio and of the first augmented copy of every training clip; per feature, \
+    the |normalised input| that all but 0.01 % of the frames stay below sets the i8 input \
+    scale, and the largest |c| per layer the cell format (1.5x headroom); weights are i8 with \
+    one scale per row, biases Q16; the window readout pools the Q15 top-layer h in i64";
 
 /// Something that turns one window of frames into per-genre log-probabilities.
 pub trait WindowClassifier {
