@@ -51,9 +51,10 @@ const PAIRS: usize = HIDDEN / 2;
 const _: () = assert!(HIDDEN % 2 == 0);
 
 /// Streaming state of the integer engine (h, c per layer, gate scratch, the pooled top-layer
-/// `h`): 1.5 kB, owned by the caller (a `static` on the device). The hidden state is kept as pairs of Q15 values in
-/// one `u32` (low half `h[2p]`, high half `h[2p+1]`), so that one load gives two values
-/// (hard-float Arm targets repack them once per layer for the `smlad` routine in `dsp`).
+/// `h`): 1.5 kB, owned by the caller (a `static` on the device). The hidden state is kept as
+/// pairs of Q15 values in one `u32` (low half `h[2p]`, high half `h[2p+1]`), so that one load
+/// gives two values (hard-float Arm targets repack them once per layer for the `smlad`
+/// routine in `dsp`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuantEngine {
     h: [[u32; PAIRS]; N_LAYERS],
@@ -346,10 +347,10 @@ impl QuantEngine {
     #[must_use]
     pub fn pooled_hidden(&self) -> [i16; HIDDEN] {
         let n = i64::from(self.steps.saturating_sub(POOL_FROM as u32));
+        if n == 0 {
+            return [0; HIDDEN];
+        }
         self.pool.map(|sum| {
-            if n == 0 {
-                return 0;
-            }
             let half = if sum < 0 { -(n / 2) } else { n / 2 };
             // |sum| ≤ 32767·n, so the rounded mean fits in i16.
             ((sum + half) / n) as i16
