@@ -96,7 +96,7 @@ fn pack(lo: i16, hi: i16) -> u32 {
 }
 
 /// A layer input: computes one gate's weight rows' dot products with itself.
-trait LayerInput {
+trait GateOperand {
     /// Input width.
     const LEN: usize;
     /// Dot products of the `HIDDEN` consecutive `i8` weight rows of one gate in `w` (each as
@@ -106,7 +106,7 @@ trait LayerInput {
 
 /// Layer 0 reads the quantised features.
 #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-impl LayerInput for [i8; N_FEATURES] {
+impl GateOperand for [i8; N_FEATURES] {
     const LEN: usize = N_FEATURES;
     #[inline]
     fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
@@ -133,7 +133,7 @@ impl LayerInput for [i8; N_FEATURES] {
 
 /// Layer 1 and the recurrences read a packed hidden state.
 #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-impl LayerInput for [u32; PAIRS] {
+impl GateOperand for [u32; PAIRS] {
     const LEN: usize = HIDDEN;
     #[inline]
     fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
@@ -161,7 +161,7 @@ impl LayerInput for [u32; PAIRS] {
 
 /// An operand borrowed from the engine's state.
 #[cfg(not(all(target_arch = "arm", target_abi = "eabihf")))]
-impl<T: LayerInput> LayerInput for &T {
+impl<T: GateOperand> GateOperand for &T {
     const LEN: usize = T::LEN;
     #[inline]
     fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
@@ -214,7 +214,7 @@ fn gate_outputs<'a>(
 }
 
 /// One layer step: all gate rows from `x` and the old `h`, then the cell/hidden update.
-fn layer_step<X: LayerInput>(
+fn packed_layer_step<X: GateOperand>(
     l: &LayerView<'_>,
     x: &X,
     h: &mut [u32; PAIRS],
@@ -249,23 +249,27 @@ fn layer_step<X: LayerInput>(
         }
     }
     let n = l.cell_frac_bits;
-    let mut cell = |k: usize| -> i16 {
-        let i = i32::from(gates[k]);
-        let f = i32::from(gates[HIDDEN + k]);
-        let g = i32::from(gates[2 * HIDDEN + k]);
-        let o = i32::from(gates[3 * HIDDEN + k]);
-        // f, i, o in [0, 32767], g and c in ±32767: each product < 2^30.
-        let fc = round_shr(f * i32::from(c[k]), ACT_FRAC_BITS);
-        let ig = round_shr(i * g, 2 * ACT_FRAC_BITS - n);
-        c[k] = sat_i16(fc + ig);
-        let t = i32::from(tanh_q15(i32::from(c[k]), n));
-        sat_i16(round_shr(o * t, ACT_FRAC_BITS))
-    };
     for (p, pair) in h.iter_mut().enumerate() {
-        let lo = cell(2 * p);
-        let hi = cell(2 * p + 1);
+        let lo = cell_unit(gates, c, 2 * p, n);
+        let hi = cell_unit(gates, c, 2 * p + 1, n);
         *pair = pack(lo, hi);
     }
+}
+
+/// Cell and hidden update of unit `k` from the layer's gates (Q15): `c[k]` becomes
+/// `(f·c) >> 15 + (i·g) >> (30 - n)` (saturated), and the result is `h = (o · tanh(c)) >> 15`.
+#[inline(always)]
+fn cell_unit(gates: &[i16; GATES], c: &mut [i16; HIDDEN], k: usize, n: u32) -> i16 {
+    let i = i32::from(gates[k]);
+    let f = i32::from(gates[HIDDEN + k]);
+    let g = i32::from(gates[2 * HIDDEN + k]);
+    let o = i32::from(gates[3 * HIDDEN + k]);
+    // f, i, o in [0, 32767], g and c in ±32767: each product < 2^30.
+    let fc = round_shr(f * i32::from(c[k]), ACT_FRAC_BITS);
+    let ig = round_shr(i * g, 2 * ACT_FRAC_BITS - n);
+    c[k] = sat_i16(fc + ig);
+    let t = i32::from(tanh_q15(i32::from(c[k]), n));
+    sat_i16(round_shr(o * t, ACT_FRAC_BITS))
 }
 
 /// The head on a packed Q15 hidden vector: Q16 logits.
@@ -285,6 +289,93 @@ fn head(m: &Model<'_>, h: &[u32; PAIRS]) -> [i32; N_GENRES] {
         out[g] = requantize(acc, m.head.requant.get(g)).saturating_add(le_i32(b));
     }
     out
+}
+
+/// One of an LSTM layer's four gates, in the order of its weight rows (PyTorch's i, f, g, o).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// Input gate `i` (logistic).
+    Input = 0,
+    /// Forget gate `f` (logistic).
+    Forget = 1,
+    /// Cell input `g` (tanh).
+    Cell = 2,
+    /// Output gate `o` (logistic).
+    Output = 3,
+}
+
+/// What a layer reads; the variant names the layer: layer 0 reads the quantised features
+/// (from [`Model::quantize_input`]), layer 1 the Q15 hidden state of layer 0.
+#[derive(Clone, Copy, Debug)]
+pub enum LayerInput<'a> {
+    /// Layer 0's input.
+    Features(&'a [i8; N_FEATURES]),
+    /// Layer 1's input.
+    Hidden(&'a [i16; HIDDEN]),
+}
+
+/// Packs a Q15 vector into the engine's pairs.
+fn pack_all(h: &[i16; HIDDEN]) -> [u32; PAIRS] {
+    core::array::from_fn(|p| pack(h[2 * p], h[2 * p + 1]))
+}
+
+/// One layer step of the engine on explicit state: the layer of `input` reads it and `h`
+/// (Q15), updates `c` (the layer's cell format) and `h` in place, and returns the four gates'
+/// outputs (Q15, `[i; f; g; o]`). [`QuantEngine::step`] is this for both layers; exposed so
+/// that tests can pin one layer, one gate ([`gate`]) and one cell update ([`cell_update`]).
+pub fn layer_step(
+    m: &Model<'_>,
+    input: LayerInput<'_>,
+    h: &mut [i16; HIDDEN],
+    c: &mut [i16; HIDDEN],
+) -> [i16; GATES] {
+    let mut packed = pack_all(h);
+    let mut gates = [0i16; GATES];
+    match input {
+        LayerInput::Features(x) => {
+            packed_layer_step(&m.layers[0], &input_operand(x), &mut packed, c, &mut gates);
+        }
+        LayerInput::Hidden(x) => {
+            let x = pack_all(x);
+            packed_layer_step(
+                &m.layers[1],
+                &hidden_operand(&x),
+                &mut packed,
+                c,
+                &mut gates,
+            );
+        }
+    }
+    *h = core::array::from_fn(|k| {
+        let (lo, hi) = unpack(packed[k / 2]);
+        (if k % 2 == 0 { lo } else { hi }) as i16
+    });
+    gates
+}
+
+/// The outputs (Q15) of one gate of the layer that reads `input`, with hidden state `h`:
+/// `act(requant_x(W_x · x) + requant_h(W_h · h) + bias)` per unit.
+#[must_use]
+pub fn gate(m: &Model<'_>, input: LayerInput<'_>, h: &[i16; HIDDEN], gate: Gate) -> [i16; HIDDEN] {
+    let gates = layer_step(m, input, &mut h.clone(), &mut [0; HIDDEN]);
+    let first = gate as usize * HIDDEN;
+    core::array::from_fn(|k| gates[first + k])
+}
+
+/// The cell and hidden update of one layer from its gates (Q15, `[i; f; g; o]`): `c` (with
+/// `cell_frac_bits` fraction bits) is updated in place and the new `h` (Q15) returned.
+///
+/// # Panics
+/// In debug builds, for `cell_frac_bits` outside
+/// [`MIN_CELL_FRAC_BITS`](crate::format::MIN_CELL_FRAC_BITS)`..=`[`MAX_CELL_FRAC_BITS`](crate::format::MAX_CELL_FRAC_BITS)
+/// (a shift overflow); the weights parser admits no other value.
+#[must_use]
+pub fn cell_update(
+    gates: &[i16; GATES],
+    c: &mut [i16; HIDDEN],
+    cell_frac_bits: u32,
+) -> [i16; HIDDEN] {
+    core::array::from_fn(|k| cell_unit(gates, c, k, cell_frac_bits))
 }
 
 impl QuantEngine {
@@ -310,8 +401,8 @@ impl QuantEngine {
     pub fn step(&mut self, m: &Model<'_>, input: &[i8; N_FEATURES]) {
         let [h0, h1] = &mut self.h;
         let [c0, c1] = &mut self.c;
-        layer_step(&m.layers[0], &input_operand(input), h0, c0, &mut self.gates);
-        layer_step(&m.layers[1], &hidden_operand(h0), h1, c1, &mut self.gates);
+        packed_layer_step(&m.layers[0], &input_operand(input), h0, c0, &mut self.gates);
+        packed_layer_step(&m.layers[1], &hidden_operand(h0), h1, c1, &mut self.gates);
         if self.steps as usize >= POOL_FROM {
             for (acc, &pair) in self.pool.chunks_exact_mut(2).zip(h1.iter()) {
                 let (lo, hi) = unpack(pair);

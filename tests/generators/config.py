@@ -49,3 +49,10 @@ MFCC_OFFSET = 0
 CENTROID_OFFSET = N_MFCC
 CHROMA_OFFSET = CENTROID_OFFSET + 1
 CONTRAST_OFFSET = CHROMA_OFFSET + N_CHROMA
+
+# The model's shape and its window rule (used by the integer-engine reference).
+WINDOW_FRAMES = _V["WINDOW_FRAMES"]
+POOL_FROM = _V["POOL_FROM"]
+N_LAYERS = _V["N_LAYERS"]
+HIDDEN = _V["HIDDEN"]
+N_GENRES = _V["N_GENRES"]

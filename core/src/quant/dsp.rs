@@ -12,7 +12,7 @@
 //! compiled for `target_abi = "eabihf"` Arm targets (Cortex-M4F/M7, whose ISA includes
 //! the DSP extension); the routine declares `.arch armv7e-m` itself.
 
-use super::{LayerInput, PAIRS};
+use super::{GateOperand, PAIRS};
 use crate::config::{HIDDEN, N_FEATURES};
 
 core::arch::global_asm!(
@@ -158,7 +158,7 @@ impl PackedInput {
     }
 }
 
-impl LayerInput for PackedInput {
+impl GateOperand for PackedInput {
     const LEN: usize = N_FEATURES;
     #[inline]
     fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
@@ -188,7 +188,7 @@ impl PackedHidden {
     }
 }
 
-impl LayerInput for PackedHidden {
+impl GateOperand for PackedHidden {
     const LEN: usize = HIDDEN;
     #[inline]
     fn dot_gate(&self, w: &[u8], out: &mut [i32; HIDDEN]) {
