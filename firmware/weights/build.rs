@@ -6,7 +6,7 @@ use std::{env, fs};
 fn main() {
     println!("cargo:rerun-if-env-changed=TINYGENRE_WEIGHTS");
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let firmware = manifest.parent().expect("pipeline/ lives in firmware/");
+    let firmware = manifest.parent().expect("weights/ lives in firmware/");
     let configured = env::var_os("TINYGENRE_WEIGHTS")
         .map_or_else(|| PathBuf::from("../weights/tinygenre.tgm"), PathBuf::from);
     let path = firmware.join(configured);

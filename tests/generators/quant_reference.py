@@ -1,7 +1,7 @@
 """An independent reference of genre-core's integer engine, written from its specification.
 
 It reads a weights blob (`*.tgm`, layout in core/src/format.rs) and computes, with Python's
-unbounded integers, exactly what the specification in core/src/quant.rs and core/src/fixed.rs
+unbounded integers, exactly what the specification in core/src/quant/ and core/src/fixed.rs
 says the device computes: the input quantisation (f32), every gate, the cell update, both
 layers, the pooled window readout and the head. It shares no code with the Rust engine: where
 the Rust code takes shortcuts (32-bit halves in `requantize`, packed pairs, the DSP kernel),

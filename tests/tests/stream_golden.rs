@@ -1,4 +1,5 @@
-//! PCM to window logits, exact: two synthesised signals (`tests/golden/quant/*.pcm`) through
+//! PCM to window logits through the shared streaming classifier (`genre_core::stream`), exact:
+//! two synthesised signals (`tests/golden/quant/*.pcm`) through
 //! genre-core's frontend (its f32 features pinned bit for bit in `*.features.f32`) and the
 //! integer engine with the shipped weights, against `pipeline.json`, which
 //! `tests/generators/gen_quant_goldens.py` computes with its independent reference of the
@@ -6,10 +7,10 @@
 
 use std::path::PathBuf;
 
-use genre_core::config::{FeatureFrame, N_FEATURES, WINDOW_FRAMES};
+use genre_core::config::{FeatureFrame, N_FEATURES};
 use genre_core::format::{crc32, Model};
 use genre_core::frontend::Frontend;
-use genre_core::quant::QuantEngine;
+use genre_core::stream::{argmax, Stream, WindowRule};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -100,24 +101,79 @@ fn frontend_features_are_bit_exact_in_blocks_of_any_size() {
 }
 
 #[test]
-fn window_logits_of_the_shipped_weights_are_exact() {
+fn stream_windows_of_the_shipped_weights_are_exact_in_blocks_of_any_size() {
     let (g, blob) = golden();
     let m = Model::parse(&blob).expect("shipped weights parse");
     for s in &g.signals {
-        let frames = read_features(&s.features);
-        let mut engine = Box::new(QuantEngine::new());
-        let mut got = Vec::new();
-        for window in frames.chunks_exact(WINDOW_FRAMES) {
-            engine.reset();
-            for frame in window {
-                engine.step(&m, &m.quantize_input(frame));
+        let pcm = read_pcm(&s.pcm);
+        for block in [1, 100, 256, 512, 4096, pcm.len()] {
+            let mut stream = Box::new(Stream::new());
+            let mut got = Vec::new();
+            for chunk in pcm.chunks(block) {
+                stream.push(&m, chunk, &(), |w| got.push(*w));
             }
-            got.push(engine.window_logits(&m));
-        }
-        assert_eq!(got.len(), s.windows.len(), "{}: windows", s.name);
-        for (logits, w) in got.iter().zip(&s.windows) {
-            assert_eq!(&logits[..], &w.logits[..], "{} window {}", s.name, w.index);
-            assert_eq!(m.label(w.top1), w.label);
+            assert_eq!(got.len(), s.windows.len(), "{}: windows", s.name);
+            for (w, want) in got.iter().zip(&s.windows) {
+                let at = format!("{} window {} (block {block})", s.name, want.index);
+                assert_eq!(w.index, want.index, "{at}");
+                assert_eq!(&w.logits[..], &want.logits[..], "{at}");
+                assert_eq!(w.top1, want.top1, "{at}");
+                let logits: Vec<String> = want.logits.iter().map(i32::to_string).collect();
+                let line = format!("window {} {} {}", want.index, want.label, logits.join(" "));
+                assert_eq!(w.line(&m).to_string(), line, "{at}");
+            }
+            let costs = stream.costs();
+            assert_eq!(costs.frames as usize, s.frames);
+            assert_eq!(
+                costs.frontend_block.count as usize,
+                pcm.len().div_ceil(block)
+            );
+            assert_eq!(costs.window_end.count as usize, s.windows.len());
         }
     }
+}
+
+#[test]
+fn the_window_rule_on_the_golden_features_gives_the_same_windows() {
+    let (g, blob) = golden();
+    let m = Model::parse(&blob).expect("shipped weights parse");
+    for s in &g.signals {
+        let mut rule = Box::new(WindowRule::new());
+        let got: Vec<_> = read_features(&s.features)
+            .iter()
+            .filter_map(|f| rule.push_frame(&m, f))
+            .collect();
+        let want: Vec<_> = s
+            .windows
+            .iter()
+            .map(|w| (w.index, w.top1, w.logits.clone()))
+            .collect();
+        let got: Vec<_> = got
+            .iter()
+            .map(|w| (w.index, w.top1, w.logits.to_vec()))
+            .collect();
+        assert_eq!(got, want, "{}", s.name);
+    }
+}
+
+#[test]
+fn reset_starts_a_new_stream() {
+    let (g, blob) = golden();
+    let m = Model::parse(&blob).expect("shipped weights parse");
+    let pcm = read_pcm(&g.signals[0].pcm);
+    let mut stream = Box::new(Stream::new());
+    let mut first = Vec::new();
+    stream.push(&m, &pcm, &(), |w| first.push(*w));
+    stream.reset();
+    let mut second = Vec::new();
+    stream.push(&m, &pcm, &(), |w| second.push(*w));
+    assert_eq!(first, second);
+    assert_eq!(stream.costs().window_end.count as usize, first.len());
+}
+
+#[test]
+fn top1_is_the_first_largest_logit() {
+    assert_eq!(argmax(&[1, 7, 7, -3, 0, 0, 0, 0, 0, 7]), 1);
+    assert_eq!(argmax(&[-5, -9, -9, -9, -9, -9, -9, -9, -9, -9]), 0);
+    assert_eq!(argmax(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), 9);
 }

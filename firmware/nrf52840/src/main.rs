@@ -1,5 +1,5 @@
 //! tinygenre on an nRF52840 board: the PDM microphone at 16 kHz, double-buffered, feeds the
-//! shared pipeline; every 3-second window logs its genre and confidence over defmt-rtt and
+//! shared `genre_core::stream`; every 3-second window logs its genre and confidence over defmt-rtt and
 //! shows the genre's colour on the RGB LED.
 //!
 //! Boards: Arduino Nano 33 BLE Sense (default) or Seeed XIAO nRF52840 Sense (`--features
@@ -19,21 +19,22 @@ use embassy_nrf::{bind_interrupts, peripherals};
 use embassy_time::Timer;
 use genre_core::format::Model;
 use genre_core::quant::probabilities;
+use genre_core::stream::Stream;
 use static_cell::{ConstStaticCell, StaticCell};
-use tinygenre_pipeline::{Pipeline, WEIGHTS};
+use tinygenre_weights::WEIGHTS;
 use {defmt_rtt as _, panic_probe as _};
 
 bind_interrupts!(struct Irqs {
     PDM => pdm::InterruptHandler<peripherals::PDM>;
 });
 
-/// Samples per DMA buffer: 16 ms at 16 kHz. The pipeline must finish a block (at most one
+/// Samples per DMA buffer: 16 ms at 16 kHz. The stream must finish a block (at most one
 /// hop's frontend and LSTM step) before the other buffer fills.
 const BLOCK: usize = 256;
 
-/// The pipeline's state and the two capture buffers live in `.bss`, not on the stack (the
-/// pipeline is written in place at start, so it needs no initial image in flash).
-static PIPELINE: StaticCell<Pipeline> = StaticCell::new();
+/// The stream's state and the two capture buffers live in `.bss`, not on the stack (the
+/// stream is written in place at start, so it needs no initial image in flash).
+static STREAM: StaticCell<Stream> = StaticCell::new();
 static BUFFERS: ConstStaticCell<[[i16; BLOCK]; 2]> = ConstStaticCell::new([[0; BLOCK]; 2]);
 
 #[embassy_executor::main]
@@ -68,10 +69,10 @@ async fn main(_spawner: Spawner) {
         "tinygenre: listening at 16 kHz, {} samples per buffer",
         BLOCK
     );
-    let pipeline = PIPELINE.init_with(Pipeline::new);
+    let stream = STREAM.init_with(Stream::new);
     let result = mic
         .run_task_sampler(BUFFERS.take(), |block| {
-            pipeline.push(&model, block, &(), |window| {
+            stream.push(&model, block, &(), |window| {
                 let confidence = probabilities(&window.logits)[window.top1];
                 info!(
                     "window {}: {} ({}%)",

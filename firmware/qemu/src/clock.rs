@@ -5,7 +5,7 @@
 //! SYSCLK, so the counter decrements once per 40 instructions. [`SysTickWatch::calibrate`]
 //! checks that relation at run time with a loop of known length instead of assuming it.
 use cortex_m::peripheral::{syst::SystClkSource, SYST};
-use tinygenre_pipeline::Stopwatch;
+use genre_core::stream::Stopwatch;
 
 /// SysTick's counter is 24 bits wide; it runs free from this reload value.
 const RELOAD: u32 = 0x00FF_FFFF;

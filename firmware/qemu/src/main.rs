@@ -1,8 +1,8 @@
 //! tinygenre on QEMU's mps2-an386 (Cortex-M4F).
 //!
 //! `tinygenre-qemu FILE.raw [--bench]` (arguments via semihosting's command line): streams the
-//! 16 kHz mono little-endian i16 PCM file from the host in DMA-sized blocks through the shared
-//! pipeline and prints one `window <index> <label> <l0> … <l9>` line per window on semihosting
+//! 16 kHz mono little-endian i16 PCM file from the host in DMA-sized blocks through
+//! `genre_core::stream` (the same code the host runs) and prints one `window <index> <label> <l0> … <l9>` line per window on semihosting
 //! stdout. `--bench` adds the measured costs (SysTick under `-icount shift=0`, see [`clock`])
 //! and the peak stack. Exit status: 0 on success, 1 on bad arguments or I/O errors, 2 when
 //! the embedded weights do not parse.
@@ -16,18 +16,19 @@ use core::ffi::CStr;
 
 use cortex_m_rt::entry;
 use genre_core::format::Model;
+use genre_core::stream::Stream;
 use semihosting::{eprintln, fs::File, io::Read, println, process};
 use static_cell::StaticCell;
-use tinygenre_pipeline::{Pipeline, WEIGHTS};
+use tinygenre_weights::WEIGHTS;
 
 /// Samples per block, as one half of a double-buffered DMA capture would deliver them.
 const BLOCK: usize = 256;
 /// Longest PCM path accepted on the command line, in bytes.
 const MAX_PATH: usize = 512;
 
-/// The pipeline's state lives in `.bss` (zeroed at reset, written in place at start), not on
+/// The stream's state lives in `.bss` (zeroed at reset, written in place at start), not on
 /// the stack, and costs no flash for an initial image as a `.data` static would.
-static PIPELINE: StaticCell<Pipeline> = StaticCell::new();
+static STREAM: StaticCell<Stream> = StaticCell::new();
 
 #[entry]
 fn main() -> ! {
@@ -55,7 +56,7 @@ fn main() -> ! {
         process::exit(1)
     };
 
-    let pipeline = PIPELINE.init_with(Pipeline::new);
+    let stream = STREAM.init_with(Stream::new);
     let mut bytes = [0u8; 2 * BLOCK];
     let mut pcm = [0i16; BLOCK];
     loop {
@@ -67,7 +68,7 @@ fn main() -> ! {
         for (sample, le) in pcm.iter_mut().zip(bytes[..2 * samples].chunks_exact(2)) {
             *sample = i16::from_le_bytes([le[0], le[1]]);
         }
-        pipeline.push(&model, &pcm[..samples], &watch, |window| {
+        stream.push(&model, &pcm[..samples], &watch, |window| {
             println!("{}", window.line(&model));
         });
         if n < bytes.len() {
@@ -76,7 +77,7 @@ fn main() -> ! {
     }
 
     if bench {
-        report(pipeline, &watch, &painted);
+        report(stream, &watch, &painted);
     }
     process::exit(0)
 }
@@ -118,10 +119,10 @@ fn read_block(file: &mut File, buf: &mut [u8]) -> semihosting::io::Result<usize>
 
 /// Prints the cost report: instructions per hop for the frontend and the LSTM, per window
 /// end, and the peak stack.
-fn report(pipeline: &Pipeline, watch: &clock::SysTickWatch, painted: &stack::Painted) {
+fn report(stream: &Stream, watch: &clock::SysTickWatch, painted: &stack::Painted) {
     let calibration = watch.calibrate();
     let per_tick = calibration.per_tick();
-    let costs = pipeline.costs();
+    let costs = stream.costs();
     let insns = |ticks: u64| ticks * u64::from(per_tick);
     println!(
         "bench systick: {} instructions in {} ticks = {per_tick} instructions per tick",

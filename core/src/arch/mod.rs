@@ -1,0 +1,39 @@
+//! Target-specific code: the kernels the integer engine and the frontend call in their inner
+//! loops, and the only `unsafe` in genre-core.
+//!
+//! One cfg alias, `arm_dsp` (set by `core/build.rs` for `target_arch = "arm"` with
+//! `target_abi = "eabihf"`: the Cortex-M4F/M7, whose ISA has the DSP extension and an FPU),
+//! chooses between two rooms with the same items:
+//!
+//! | item | [`portable`] (every target) | `arm_dsp` (Cortex-M4F/M7) |
+//! |---|---|---|
+//! | [`FeatureOperand`], [`HiddenOperand`]: one gate's 64 `i8` weight rows · an input | Rust, four rows per block | `sxtb16`/`smlad` assembly |
+//! | [`sqrt_in_place`]: correctly rounded `f32` square roots | `libm::sqrtf` | `vsqrt.f32` assembly |
+//!
+//! Integer sums are exact and both square roots round correctly, so both rooms give the same
+//! bits. [`portable`] is compiled on every target, so that a test on the device
+//! (`firmware/qemu`'s `kernel-check`) can compare it with `arm_dsp` on random rows.
+//!
+//! Stable rustc does not expose the Arm `dsp` target feature to `cfg`; a hard-float Arm core
+//! without the DSP extension (none ships today) would need the alias changed.
+
+use crate::config::HIDDEN;
+
+pub mod portable;
+
+#[cfg(arm_dsp)]
+#[allow(unsafe_code)]
+pub mod arm_dsp;
+
+#[cfg(arm_dsp)]
+pub use arm_dsp::{sqrt_in_place, FeatureOperand, HiddenOperand};
+#[cfg(not(arm_dsp))]
+pub use portable::{sqrt_in_place, FeatureOperand, HiddenOperand};
+
+/// A layer input prepared for the dot-product kernel: the features (layer 0) or a packed
+/// hidden state (layer 1 and both recurrences), of `LEN` values.
+pub trait GateOperand<const LEN: usize> {
+    /// The dot products of one gate's [`HIDDEN`] `i8` weight rows (each `LEN` bytes, stored
+    /// as `u8`) with this input, exact in `i32` (≤ 64 terms of 127 · 32768).
+    fn dot_gate(&self, rows: &[[u8; LEN]; HIDDEN], out: &mut [i32; HIDDEN]);
+}

@@ -1,0 +1,362 @@
+//! The integer-only step ([`QuantEngine`]), the layer API that tests pin one gate, one cell
+//! update and one layer at a time, and the window readout. Number formats: [`super`].
+
+use super::{LOGIT_FRAC_BITS, PRE_FRAC_BITS};
+use crate::arch::{FeatureOperand, GateOperand, HiddenOperand};
+use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, POOL_FROM};
+use crate::fixed::{requantize, round_shr, sat_i16, sigmoid_q15, tanh_q15, Requant, ACT_FRAC_BITS};
+use crate::format::{le_i32, LayerView, Model};
+use crate::lstm::GATES;
+
+/// Hidden values per packed word of [`QuantEngine`]'s hidden state.
+const PAIRS: usize = HIDDEN / 2;
+const _: () = assert!(HIDDEN.is_multiple_of(2));
+
+/// Streaming state of the integer engine (h, c per layer, gate scratch, the pooled top-layer
+/// `h`): 1.5 kB, owned by the caller (a `static` on the device). The hidden state is kept as
+/// pairs of Q15 values in one `u32` (low half `h[2p]`, high half `h[2p+1]`), so that one load
+/// gives two values (hard-float Arm targets repack them once per layer for the `smlad`
+/// routine in `dsp`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuantEngine {
+    h: [[u32; PAIRS]; N_LAYERS],
+    c: [[i16; HIDDEN]; N_LAYERS],
+    gates: [i16; GATES],
+    /// Sum of the top layer's Q15 `h` over the pooled steps (index ≥ [`POOL_FROM`]); `i64`, so
+    /// a stream that is never reset cannot overflow it.
+    pool: [i64; HIDDEN],
+    /// Steps since the last reset.
+    steps: u32,
+}
+
+impl Default for QuantEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const _: () = assert!(GATES == 4 * HIDDEN);
+
+/// The two Q15 values of a packed pair.
+#[inline]
+fn unpack(pair: u32) -> (i32, i32) {
+    (i32::from(pair as u16 as i16), (pair as i32) >> 16)
+}
+
+/// Packs two Q15 values.
+#[inline]
+fn pack(lo: i16, hi: i16) -> u32 {
+    u32::from(lo as u16) | (u32::from(hi as u16) << 16)
+}
+
+/// One gate's outputs: `act(requant_x(ax) + requant_h(ah) + bias)` per row, each addition
+/// saturating, the pre-activation in Q16 ([`PRE_FRAC_BITS`]).
+#[inline]
+fn gate_outputs<'a>(
+    rows: impl Iterator<
+        Item = (
+            ((&'a mut i16, &'a [u8]), (&'a i32, &'a i32)),
+            (Requant, Requant),
+        ),
+    >,
+    act: impl Fn(i32) -> i16,
+) {
+    for (((gate, b), (&ax, &ah)), (rx, rh)) in rows {
+        let z = requantize(ax, rx)
+            .saturating_add(requantize(ah, rh))
+            .saturating_add(le_i32(b));
+        *gate = act(z);
+    }
+}
+
+/// One layer step: all gate rows from `x` and the old `h`, then the cell/hidden update.
+fn packed_layer_step<const IN: usize, X: GateOperand<IN>>(
+    l: &LayerView<'_, IN>,
+    x: &X,
+    h: &mut [u32; PAIRS],
+    c: &mut [i16; HIDDEN],
+    gates: &mut [i16; GATES],
+) {
+    let hx = HiddenOperand::new(h);
+    let gate_rows = l
+        .w_ih
+        .iter()
+        .zip(l.w_hh)
+        .zip(l.bias.chunks_exact(4 * HIDDEN))
+        .zip(l.requant_x.groups(HIDDEN).zip(l.requant_h.groups(HIDDEN)))
+        .zip(gates.chunks_exact_mut(HIDDEN));
+    // Every gate overwrites both.
+    let mut ax = [0i32; HIDDEN];
+    let mut ah = [0i32; HIDDEN];
+    for (q, ((((wx, wh), bias), (rq_x, rq_h)), out)) in gate_rows.enumerate() {
+        x.dot_gate(wx, &mut ax);
+        hx.dot_gate(wh, &mut ah);
+        let rows = out
+            .iter_mut()
+            .zip(bias.chunks_exact(4))
+            .zip(ax.iter().zip(&ah))
+            .zip(rq_x.iter().zip(rq_h.iter()));
+        // The cell input g uses tanh, the gates i, f, o the logistic function (one loop
+        // each, so that no row branches on the kind).
+        if q == 2 {
+            gate_outputs(rows, |z| tanh_q15(z, PRE_FRAC_BITS));
+        } else {
+            gate_outputs(rows, |z| sigmoid_q15(z, PRE_FRAC_BITS));
+        }
+    }
+    let n = l.cell_frac_bits;
+    for (p, pair) in h.iter_mut().enumerate() {
+        let lo = cell_unit(gates, c, 2 * p, n);
+        let hi = cell_unit(gates, c, 2 * p + 1, n);
+        *pair = pack(lo, hi);
+    }
+}
+
+/// Cell and hidden update of unit `k` from the layer's gates (Q15): `c[k]` becomes
+/// `(f·c) >> 15 + (i·g) >> (30 - n)` (saturated), and the result is `h = (o · tanh(c)) >> 15`.
+#[inline(always)]
+fn cell_unit(gates: &[i16; GATES], c: &mut [i16; HIDDEN], k: usize, n: u32) -> i16 {
+    let i = i32::from(gates[k]);
+    let f = i32::from(gates[HIDDEN + k]);
+    let g = i32::from(gates[2 * HIDDEN + k]);
+    let o = i32::from(gates[3 * HIDDEN + k]);
+    // f, i, o in [0, 32767], g and c in ±32767: each product < 2^30.
+    let fc = round_shr(f * i32::from(c[k]), ACT_FRAC_BITS);
+    let ig = round_shr(i * g, 2 * ACT_FRAC_BITS - n);
+    c[k] = sat_i16(fc + ig);
+    let t = i32::from(tanh_q15(i32::from(c[k]), n));
+    sat_i16(round_shr(o * t, ACT_FRAC_BITS))
+}
+
+/// The head on a packed Q15 hidden vector: Q16 logits.
+fn head(m: &Model<'_>, h: &[u32; PAIRS]) -> [i32; N_GENRES] {
+    let mut out = [0i32; N_GENRES];
+    let rows = m.head.w.iter().zip(m.head.bias.chunks_exact(4));
+    for (g, (w, b)) in rows.enumerate() {
+        let mut acc = 0i32;
+        let (weight_pairs, _) = w.as_chunks::<2>();
+        for (wp, &pair) in weight_pairs.iter().zip(h) {
+            let (lo, hi) = unpack(pair);
+            acc += i32::from(wp[0] as i8) * lo + i32::from(wp[1] as i8) * hi;
+        }
+        out[g] = requantize(acc, m.head.requant.get(g)).saturating_add(le_i32(b));
+    }
+    out
+}
+
+/// One of an LSTM layer's four gates, in the order of its weight rows (PyTorch's i, f, g, o).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// Input gate `i` (logistic).
+    Input = 0,
+    /// Forget gate `f` (logistic).
+    Forget = 1,
+    /// Cell input `g` (tanh).
+    Cell = 2,
+    /// Output gate `o` (logistic).
+    Output = 3,
+}
+
+/// What a layer reads; the variant names the layer: layer 0 reads the quantised features
+/// (from [`Model::quantize_input`]), layer 1 the Q15 hidden state of layer 0.
+#[derive(Clone, Copy, Debug)]
+pub enum LayerInput<'a> {
+    /// Layer 0's input.
+    Features(&'a [i8; N_FEATURES]),
+    /// Layer 1's input.
+    Hidden(&'a [i16; HIDDEN]),
+}
+
+/// Packs a Q15 vector into the engine's pairs.
+fn pack_all(h: &[i16; HIDDEN]) -> [u32; PAIRS] {
+    core::array::from_fn(|p| pack(h[2 * p], h[2 * p + 1]))
+}
+
+/// One layer step of the engine on explicit state: the layer of `input` reads it and `h`
+/// (Q15), updates `c` (the layer's cell format) and `h` in place, and returns the four gates'
+/// outputs (Q15, `[i; f; g; o]`). [`QuantEngine::step`] is this for both layers; exposed so
+/// that tests can pin one layer, one gate ([`gate`]) and one cell update ([`cell_update`]).
+pub fn layer_step(
+    m: &Model<'_>,
+    input: LayerInput<'_>,
+    h: &mut [i16; HIDDEN],
+    c: &mut [i16; HIDDEN],
+) -> [i16; GATES] {
+    let mut packed = pack_all(h);
+    let mut gates = [0i16; GATES];
+    match input {
+        LayerInput::Features(x) => {
+            packed_layer_step(
+                &m.layer0,
+                &FeatureOperand::new(x),
+                &mut packed,
+                c,
+                &mut gates,
+            );
+        }
+        LayerInput::Hidden(x) => {
+            let x = pack_all(x);
+            packed_layer_step(
+                &m.layer1,
+                &HiddenOperand::new(&x),
+                &mut packed,
+                c,
+                &mut gates,
+            );
+        }
+    }
+    *h = core::array::from_fn(|k| {
+        let (lo, hi) = unpack(packed[k / 2]);
+        (if k % 2 == 0 { lo } else { hi }) as i16
+    });
+    gates
+}
+
+/// The outputs (Q15) of one gate of the layer that reads `input`, with hidden state `h`:
+/// `act(requant_x(W_x · x) + requant_h(W_h · h) + bias)` per unit.
+#[must_use]
+pub fn gate(m: &Model<'_>, input: LayerInput<'_>, h: &[i16; HIDDEN], gate: Gate) -> [i16; HIDDEN] {
+    let gates = layer_step(m, input, &mut h.clone(), &mut [0; HIDDEN]);
+    let first = gate as usize * HIDDEN;
+    core::array::from_fn(|k| gates[first + k])
+}
+
+/// The cell and hidden update of one layer from its gates (Q15, `[i; f; g; o]`): `c` (with
+/// `cell_frac_bits` fraction bits) is updated in place and the new `h` (Q15) returned.
+///
+/// # Panics
+/// In debug builds, for `cell_frac_bits` outside
+/// [`MIN_CELL_FRAC_BITS`](crate::format::MIN_CELL_FRAC_BITS)`..=`[`MAX_CELL_FRAC_BITS`](crate::format::MAX_CELL_FRAC_BITS)
+/// (a shift overflow); the weights parser admits no other value.
+#[must_use]
+pub fn cell_update(
+    gates: &[i16; GATES],
+    c: &mut [i16; HIDDEN],
+    cell_frac_bits: u32,
+) -> [i16; HIDDEN] {
+    core::array::from_fn(|k| cell_unit(gates, c, k, cell_frac_bits))
+}
+
+impl QuantEngine {
+    /// Zero state.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            h: [[0; PAIRS]; N_LAYERS],
+            c: [[0; HIDDEN]; N_LAYERS],
+            gates: [0; GATES],
+            pool: [0; HIDDEN],
+            steps: 0,
+        }
+    }
+
+    /// Back to the zero state (start of a window).
+    pub fn reset(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Advances both layers by one quantised frame (from [`Model::quantize_input`]).
+    /// Integer-only; about 57 k `i8`×`i8`/`i16` multiply-accumulates.
+    pub fn step(&mut self, m: &Model<'_>, input: &[i8; N_FEATURES]) {
+        let [h0, h1] = &mut self.h;
+        let [c0, c1] = &mut self.c;
+        packed_layer_step(
+            &m.layer0,
+            &FeatureOperand::new(input),
+            h0,
+            c0,
+            &mut self.gates,
+        );
+        packed_layer_step(&m.layer1, &HiddenOperand::new(h0), h1, c1, &mut self.gates);
+        if self.steps as usize >= POOL_FROM {
+            for (acc, &pair) in self.pool.chunks_exact_mut(2).zip(h1.iter()) {
+                let (lo, hi) = unpack(pair);
+                acc[0] += i64::from(lo);
+                acc[1] += i64::from(hi);
+            }
+        }
+        self.steps = self.steps.saturating_add(1);
+    }
+
+    /// Logits of the top layer's current hidden state (this step's), Q16
+    /// ([`LOGIT_FRAC_BITS`]).
+    #[must_use]
+    pub fn logits(&self, m: &Model<'_>) -> [i32; N_GENRES] {
+        head(m, &self.h[N_LAYERS - 1])
+    }
+
+    /// The window's readout, Q16: the head applied to [`Self::pooled_hidden`]. Before step
+    /// [`POOL_FROM`] nothing is pooled yet and the result is the head's bias. Integer-only,
+    /// like [`Self::step`].
+    #[must_use]
+    pub fn window_logits(&self, m: &Model<'_>) -> [i32; N_GENRES] {
+        let mean = self.pooled_hidden();
+        let mut packed = [0u32; PAIRS];
+        for (pair, v) in packed.iter_mut().zip(mean.chunks_exact(2)) {
+            *pair = pack(v[0], v[1]);
+        }
+        head(m, &packed)
+    }
+
+    /// Mean of the top layer's `h` over the steps from [`POOL_FROM`] on (since the last
+    /// reset), Q15, rounded half away from zero; zeros before step `POOL_FROM`.
+    #[must_use]
+    pub fn pooled_hidden(&self) -> [i16; HIDDEN] {
+        let n = i64::from(self.steps.saturating_sub(POOL_FROM as u32));
+        if n == 0 {
+            return [0; HIDDEN];
+        }
+        self.pool.map(|sum| {
+            let half = if sum < 0 { -(n / 2) } else { n / 2 };
+            // |sum| ≤ 32767·n, so the rounded mean fits in i16.
+            ((sum + half) / n) as i16
+        })
+    }
+
+    /// Hidden state of `layer`, Q15 (unpacked copy).
+    ///
+    /// # Panics
+    /// If `layer >= N_LAYERS`.
+    #[must_use]
+    pub fn hidden(&self, layer: usize) -> [i16; HIDDEN] {
+        let h = &self.h[layer];
+        core::array::from_fn(|k| {
+            let (lo, hi) = unpack(h[k / 2]);
+            (if k % 2 == 0 { lo } else { hi }) as i16
+        })
+    }
+
+    /// Cell state of `layer`, in [`Model::cell_frac_bits`] fraction bits.
+    ///
+    /// # Panics
+    /// If `layer >= N_LAYERS`.
+    #[must_use]
+    pub fn cell(&self, layer: usize) -> &[i16; HIDDEN] {
+        &self.c[layer]
+    }
+}
+
+impl Model<'_> {
+    /// Normalises and quantises one feature frame: `round((x - mean) · mul)` clamped to ±127
+    /// (NaN gives 0). The only float step of inference; bit-identical on host and device.
+    #[must_use]
+    pub fn quantize_input(&self, frame: &FeatureFrame) -> [i8; N_FEATURES] {
+        core::array::from_fn(|j| {
+            let v = libm::roundf((frame[j] - self.input_mean(j)) * self.input_mul(j));
+            // `as` saturates and maps NaN to 0.
+            v.clamp(-127.0, 127.0) as i8
+        })
+    }
+}
+
+/// Q16 logits to floats.
+#[must_use]
+pub fn dequantize_logits(logits: &[i32; N_GENRES]) -> [f32; N_GENRES] {
+    core::array::from_fn(|g| logits[g] as f32 / (1u32 << LOGIT_FRAC_BITS) as f32)
+}
+
+/// Softmax of the dequantised logits (float, outside the integer step).
+#[must_use]
+pub fn probabilities(logits: &[i32; N_GENRES]) -> [f32; N_GENRES] {
+    crate::lstm::softmax(&dequantize_logits(logits))
+}
