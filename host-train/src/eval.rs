@@ -1,15 +1,16 @@
-//! Cross-validation: 5 folds over `folds.csv`, clip-level decisions (mean log-probability over
-//! every window of the clip), float (genre-core `FloatEngine` on the trained weights) and
+//! Cross-validation: 5 folds over `folds.csv`, clip-level decisions
+//! ([`crate::classify::clip_decision`]: mean log-probability over every window), float (genre-core `FloatEngine` on the trained weights) and
 //! integer (genre-core `QuantEngine` on the exported blob) side by side.
 
 use anyhow::{bail, Result};
-use genre_core::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
+use genre_core::config::{N_GENRES, WINDOW_FRAMES};
 use serde::Serialize;
 use tch::Device;
 
+use crate::classify::{argmax, clip_decision};
 use crate::dataset::{Clip, N_FOLDS};
+use crate::export;
 use crate::features::ClipFeatures;
-use crate::quantize::{self, WindowClassifier};
 use crate::train::{self, EpochStats, Hyper, Validation};
 
 /// Counts per (true genre, predicted genre).
@@ -52,31 +53,6 @@ pub struct CvReport {
     /// Learning curves, one per fold.
     #[serde(skip)]
     pub histories: Vec<(usize, Vec<EpochStats>)>,
-}
-
-/// Mean log-probability over the windows (at `stride`) of `frames`, or `None` when the clip
-/// is shorter than a window. Also returns the per-window top-1 indices.
-pub fn clip_decision(
-    c: &mut dyn WindowClassifier,
-    frames: &[FeatureFrame],
-    stride: usize,
-) -> Option<([f32; N_GENRES], Vec<usize>)> {
-    let mut sum = [0f64; N_GENRES];
-    let mut tops = Vec::new();
-    for s in train::window_starts(frames.len(), stride) {
-        let logp = c.window_log_probs(&frames[s..s + WINDOW_FRAMES]);
-        for (acc, v) in sum.iter_mut().zip(logp) {
-            *acc += f64::from(v);
-        }
-        tops.push(argmax(&logp));
-    }
-    let n = tops.len();
-    (n > 0).then(|| (sum.map(|v| (v / n as f64) as f32), tops))
-}
-
-/// Index of the largest value (the first on ties).
-pub fn argmax(v: &[f32; N_GENRES]) -> usize {
-    (0..N_GENRES).fold(0, |best, i| if v[i] > v[best] { i } else { best })
 }
 
 /// Runs the 5-fold cross-validation.
@@ -132,7 +108,7 @@ pub fn cross_validate(
             &format!("fold {fold}"),
         )?;
         let train_seconds = started.elapsed().as_secs_f64();
-        let exported = quantize::export(&trained, &train_feats)?;
+        let exported = export::export(&trained, &train_feats)?;
         let mut float = exported.float_classifier();
         let mut int = exported.int_classifier()?;
         let mut result = FoldResult {

@@ -12,6 +12,7 @@ use genre_core::frontend::Frontend;
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::atomic::write_atomic;
 use crate::augment;
 use crate::dataset::{content_hash, Clip};
 
@@ -185,27 +186,6 @@ fn write_cache(path: &Path, frames: &[FeatureFrame]) -> Result<()> {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
     write_atomic(path, &bytes)
-}
-
-/// Writes `bytes` to `path` via a temporary file in the same folder and a rename, so readers
-/// (and an interrupted run) never see a half-written file.
-///
-/// # Errors
-/// The folder is not writable.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path)
-        .with_context(|| format!("renaming onto {}", path.display()))?;
-    Ok(())
 }
 
 /// Names of the 33 features, in frame order.

@@ -8,12 +8,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use genre_core::config::{N_GENRES, WINDOW_FRAMES};
 use genre_core::lstm::softmax;
+use genre_core::stream::Stream;
 use serde_json::json;
 
+use crate::classify::{argmax, clip_decision, IntClassifier};
 use crate::cli::{FeaturesArgs, PredictArgs};
-use crate::eval::{argmax, clip_decision};
 use crate::features::{feature_names, file_frames};
-use crate::quantize::IntClassifier;
 use crate::train::STRIDE;
 
 /// The shipped blob, compiled in with the `embed-weights` feature.
@@ -37,7 +37,7 @@ fn load_weights(path: Option<&Path>) -> Result<Cow<'static, [u8]>> {
     }
     let p = crate::cli::workspace_root()
         .join("weights")
-        .join(crate::pipeline::BLOB);
+        .join(crate::commands::BLOB);
     Ok(Cow::Owned(std::fs::read(&p).with_context(|| {
         format!(
             "reading the shipped weights {} (run `host-train train`, or pass --weights)",
@@ -70,7 +70,7 @@ pub fn run(args: &PredictArgs) -> Result<ExitCode> {
     let mut failed = 0usize;
     for path in &args.files {
         if args.window_logits {
-            match window_logits(&mut c, path, &mut out) {
+            match window_logits(&c, path, &mut out) {
                 Ok(()) => {}
                 Err(e) => {
                     failed += 1;
@@ -118,19 +118,20 @@ pub fn run(args: &PredictArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `window <index> <top1> <l0> … <l9>` for each non-overlapping window from the start.
-fn window_logits(c: &mut IntClassifier<'_>, path: &Path, out: &mut impl Write) -> Result<()> {
-    let frames = file_frames(path)?;
-    for (index, window) in frames.chunks_exact(WINDOW_FRAMES).enumerate() {
-        let logits = c.window_logits(window);
-        let top = (0..N_GENRES).fold(0, |b, g| if logits[g] > logits[b] { g } else { b });
-        write!(out, "window {index} {}", c.label(top))?;
-        for l in logits {
-            write!(out, " {l}")?;
+/// The device's report line (`genre_core::stream::Window::line`) for each window of the file,
+/// streamed through the same `genre_core::stream::Stream` the firmware runs.
+fn window_logits(c: &IntClassifier<'_>, path: &Path, out: &mut impl Write) -> Result<()> {
+    // The audio error already names the file and its cause.
+    let pcm = genre_audio::load_pcm16k(path)?;
+    let model = c.model();
+    let mut stream = Box::new(Stream::new());
+    let mut written = Ok(());
+    stream.push(model, &pcm, &(), |window| {
+        if written.is_ok() {
+            written = writeln!(out, "{}", window.line(model));
         }
-        writeln!(out)?;
-    }
-    Ok(())
+    });
+    Ok(written?)
 }
 
 /// `host-train features`.

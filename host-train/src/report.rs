@@ -4,15 +4,15 @@
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use genre_core::config;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use serde::Serialize;
 
+use crate::atomic::{write_atomic, write_atomic_with};
 use crate::dataset::GENRES;
 use crate::eval::{Confusion, CvReport};
-use crate::features::write_atomic;
 use crate::train::{EpochStats, Hyper};
 
 /// The frame/feature/model configuration, as recorded in the card.
@@ -133,35 +133,21 @@ fn register_font() {
     });
 }
 
-/// Renders into a temporary PNG next to `path`, then renames it into place.
+/// Renders a PNG of `size` pixels (white background) and writes it to `path` atomically.
 fn render_png(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<()>,
 ) -> Result<()> {
     register_font();
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .suffix(".png")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    {
-        let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
+    // The bitmap encoder picks the format from the extension of the temporary file.
+    write_atomic_with(path, ".png", |tmp| {
+        let root = BitMapBackend::new(tmp, size).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
         draw(&root)?;
         root.present().map_err(|e| anyhow!("{e}"))?;
-    }
-    set_readable(tmp.path())?;
-    tmp.persist(path)
-        .with_context(|| format!("renaming onto {}", path.display()))?;
-    Ok(())
-}
-
-/// Temporary files are created 0600; outputs are meant to be shared (0644).
-fn set_readable(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
-        .with_context(|| format!("setting permissions of {}", path.display()))
+        Ok(())
+    })
 }
 
 /// Two confusion-matrix heat maps (float and integer engine), counts in the cells, shaded by

@@ -108,11 +108,23 @@ impl Normaliser {
     }
 }
 
-/// Trained float weights in PyTorch's layout (row-major), per LSTM layer, plus the head.
+/// One trained LSTM layer in PyTorch's layout (row-major; gate order i, f, g, o).
+#[derive(Debug, Clone)]
+pub struct LayerWeights {
+    /// `weight_ih_l{k}` [4H × in] (in: `N_FEATURES` for layer 0, H above).
+    pub w_ih: Vec<f32>,
+    /// `weight_hh_l{k}` [4H × H].
+    pub w_hh: Vec<f32>,
+    /// `bias_ih_l{k}` [4H].
+    pub b_ih: Vec<f32>,
+    /// `bias_hh_l{k}` [4H].
+    pub b_hh: Vec<f32>,
+}
+
+/// Trained float weights: the LSTM layers (bottom first) and the head.
 #[derive(Debug, Clone)]
 pub struct FloatWeights {
-    /// Per layer: `w_ih` [4H × in], `w_hh` [4H × H], `b_ih` [4H], `b_hh` [4H].
-    pub layers: Vec<[Vec<f32>; 4]>,
+    pub layers: [LayerWeights; N_LAYERS],
     /// Head weight [N_GENRES × H].
     pub head_w: Vec<f32>,
     /// Head bias [N_GENRES].
@@ -139,9 +151,32 @@ pub struct Trained {
     pub history: Vec<EpochStats>,
 }
 
+/// One LSTM layer's tch variables, in the order `Tensor::lstm` expects them.
+struct LayerParams {
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
+}
+
+impl LayerParams {
+    fn tensors(&self) -> [&Tensor; 4] {
+        [&self.w_ih, &self.w_hh, &self.b_ih, &self.b_hh]
+    }
+
+    fn tensors_mut(&mut self) -> [&mut Tensor; 4] {
+        [
+            &mut self.w_ih,
+            &mut self.w_hh,
+            &mut self.b_ih,
+            &mut self.b_hh,
+        ]
+    }
+}
+
 /// The tch network.
 struct Net {
-    params: Vec<Tensor>,
+    layers: [LayerParams; N_LAYERS],
     head_w: Tensor,
     head_b: Tensor,
     dropout: f64,
@@ -156,16 +191,18 @@ impl Net {
         };
         let g = 4 * HIDDEN as i64;
         let h = HIDDEN as i64;
-        let mut params = Vec::new();
-        for l in 0..N_LAYERS {
+        // Created (and so randomly initialised) layer by layer, then the head.
+        let layers = core::array::from_fn(|l| {
             let input = if l == 0 { N_FEATURES as i64 } else { h };
-            params.push(vs.var(&format!("weight_ih_l{l}"), &[g, input], init));
-            params.push(vs.var(&format!("weight_hh_l{l}"), &[g, h], init));
-            params.push(vs.var(&format!("bias_ih_l{l}"), &[g], init));
-            params.push(vs.var(&format!("bias_hh_l{l}"), &[g], init));
-        }
+            LayerParams {
+                w_ih: vs.var(&format!("weight_ih_l{l}"), &[g, input], init),
+                w_hh: vs.var(&format!("weight_hh_l{l}"), &[g, h], init),
+                b_ih: vs.var(&format!("bias_ih_l{l}"), &[g], init),
+                b_hh: vs.var(&format!("bias_hh_l{l}"), &[g], init),
+            }
+        });
         Self {
-            params,
+            layers,
             head_w: vs.var("head_weight", &[N_GENRES as i64, h], init),
             head_b: vs.var("head_bias", &[N_GENRES as i64], init),
             dropout: 0.0,
@@ -183,7 +220,11 @@ impl Net {
         );
         let (out, _, _) = x.lstm(
             &[&zeros, &zeros],
-            &self.params.iter().collect::<Vec<_>>(),
+            &self
+                .layers
+                .iter()
+                .flat_map(LayerParams::tensors)
+                .collect::<Vec<_>>(),
             true,
             N_LAYERS as i64,
             self.dropout,
@@ -202,7 +243,12 @@ impl Net {
     fn shadow(&self) -> Self {
         let copy = |t: &Tensor| t.detach().copy();
         Self {
-            params: self.params.iter().map(copy).collect(),
+            layers: self.layers.each_ref().map(|l| LayerParams {
+                w_ih: copy(&l.w_ih),
+                w_hh: copy(&l.w_hh),
+                b_ih: copy(&l.b_ih),
+                b_hh: copy(&l.b_hh),
+            }),
             head_w: copy(&self.head_w),
             head_b: copy(&self.head_b),
             dropout: self.dropout,
@@ -212,29 +258,46 @@ impl Net {
     /// `self = decay·self + (1 − decay)·live`, without gradients.
     fn update_average(&mut self, live: &Self, decay: f64) {
         let _guard = tch::no_grad_guard();
-        let pairs = self.params.iter_mut().zip(&live.params).chain([
-            (&mut self.head_w, &live.head_w),
-            (&mut self.head_b, &live.head_b),
-        ]);
+        let pairs = self
+            .layers
+            .iter_mut()
+            .flat_map(LayerParams::tensors_mut)
+            .zip(live.layers.iter().flat_map(LayerParams::tensors))
+            .chain([
+                (&mut self.head_w, &live.head_w),
+                (&mut self.head_b, &live.head_b),
+            ]);
         for (avg, cur) in pairs {
             let _ = avg.g_mul_scalar_(decay);
             let _ = avg.g_add_(&(cur.detach() * (1.0 - decay)));
         }
     }
 
-    fn export(&self) -> FloatWeights {
-        let v = |t: &Tensor| -> Vec<f32> {
-            Vec::<f32>::try_from(t.to_device(Device::Cpu).flatten(0, -1)).unwrap_or_default()
+    /// The weights, copied to the CPU.
+    ///
+    /// # Errors
+    /// A tensor does not convert to `f32` values.
+    fn export(&self) -> Result<FloatWeights> {
+        let v = |t: &Tensor| -> Result<Vec<f32>> {
+            Ok(Vec::<f32>::try_from(
+                t.to_device(Device::Cpu).flatten(0, -1),
+            )?)
         };
-        FloatWeights {
-            layers: self
-                .params
-                .chunks_exact(4)
-                .map(|p| [v(&p[0]), v(&p[1]), v(&p[2]), v(&p[3])])
-                .collect(),
-            head_w: v(&self.head_w),
-            head_b: v(&self.head_b),
-        }
+        let layer = |l: &LayerParams| -> Result<LayerWeights> {
+            Ok(LayerWeights {
+                w_ih: v(&l.w_ih)?,
+                w_hh: v(&l.w_hh)?,
+                b_ih: v(&l.b_ih)?,
+                b_hh: v(&l.b_hh)?,
+            })
+        };
+        // genre-core's engines are exactly two layers deep (a compile-time check there).
+        let [l0, l1] = &self.layers;
+        Ok(FloatWeights {
+            layers: [layer(l0)?, layer(l1)?],
+            head_w: v(&self.head_w)?,
+            head_b: v(&self.head_b)?,
+        })
     }
 }
 
@@ -424,7 +487,7 @@ pub fn train(
     }
     bar.finish_and_clear();
     Ok(Trained {
-        weights: avg.export(),
+        weights: avg.export()?,
         norm,
         history,
     })

@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use crate::atomic::write_atomic;
 use crate::cli::TrainConfig;
 use crate::dataset::{self, GENRES};
 use crate::eval::{self, CvReport};
 use crate::features::{self, ClipFeatures};
 use crate::report::{self, ConfigCard, DataCard, ModelCard, TrainingCard};
 use crate::train::{self, Hyper};
-use crate::{augment, device, quantize};
+use crate::{augment, device, export};
 
 /// File names inside the output folder.
 pub const BLOB: &str = "tinygenre.tgm";
@@ -122,11 +123,11 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
     let all: Vec<&ClipFeatures> = p.feats.iter().collect();
     let labels: Vec<usize> = p.clips.iter().map(|c| c.genre).collect();
     let trained = train::train(&all, &labels, None, &p.hyper, p.device, "final")?;
-    let exported = quantize::export(&trained, &all)?;
+    let exported = export::export(&trained, &all)?;
     let seconds_final_model = final_started.elapsed().as_secs_f64();
 
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
-    features::write_atomic(&cfg.out.join(BLOB), &exported.blob)?;
+    write_atomic(&cfg.out.join(BLOB), &exported.blob)?;
     match &cv {
         Some(cv) => write_cv_plots(cfg, cv, Some(&trained.history))?,
         None => {
@@ -183,7 +184,7 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
             seconds_whole_run: started.elapsed().as_secs_f64(),
             final_history: trained.history.clone(),
         },
-        quantisation: quantize::DESCRIPTION.into(),
+        quantisation: export::DESCRIPTION.into(),
         decision: format!(
             "clip = mean of per-window log-probabilities over every {}-frame window (stride {})",
             genre_core::config::WINDOW_FRAMES,

@@ -1,12 +1,13 @@
 //! From trained float weights to genre-core's models: the f32 [`FloatModel`] and, after
-//! post-training calibration, the integer blob; plus window classifiers over both engines.
+//! post-training calibration, the integer blob ([`export`]), plus the card's description of
+//! the quantisation ([`DESCRIPTION`]).
 
 use anyhow::{anyhow, Result};
-use genre_core::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
-use genre_core::format::Model;
-use genre_core::lstm::{log_softmax, FloatEngine, FloatModel, TorchParams};
-use genre_core::quant::{dequantize_logits, prepare, Calibration, QuantEngine};
+use genre_core::config::WINDOW_FRAMES;
+use genre_core::lstm::{FloatEngine, FloatModel, TorchParams};
+use genre_core::quant::{prepare, Calibration};
 
+use crate::classify::{FloatClassifier, IntClassifier};
 use crate::dataset::GENRES;
 use crate::features::ClipFeatures;
 use crate::train::{window_starts, Trained};
@@ -19,69 +20,6 @@ pub const DESCRIPTION: &str = "post-training quantisation (genre_core::quant::pr
     scale, and the largest |c| per layer the cell format (1.5x headroom); weights are i8 with \
     one scale per row, biases Q16; the window readout pools the Q15 top-layer h in i64";
 
-/// Something that turns one window of frames into per-genre log-probabilities.
-pub trait WindowClassifier {
-    /// Log-probabilities after running a fresh state over `window`.
-    fn window_log_probs(&mut self, window: &[FeatureFrame]) -> [f32; N_GENRES];
-}
-
-/// The f32 reference engine with its model.
-pub struct FloatClassifier<'a> {
-    model: &'a FloatModel,
-    engine: FloatEngine,
-}
-
-impl WindowClassifier for FloatClassifier<'_> {
-    fn window_log_probs(&mut self, window: &[FeatureFrame]) -> [f32; N_GENRES] {
-        self.engine.reset();
-        for frame in window {
-            self.engine.step(self.model, frame);
-        }
-        log_softmax(&self.engine.window_logits(self.model))
-    }
-}
-
-/// The integer engine over a parsed blob.
-pub struct IntClassifier<'a> {
-    model: Model<'a>,
-    engine: QuantEngine,
-}
-
-impl<'a> IntClassifier<'a> {
-    /// Parses (and checks) a blob.
-    ///
-    /// # Errors
-    /// The blob is malformed or for another configuration.
-    pub fn parse(blob: &'a [u8]) -> Result<Self> {
-        let model = Model::parse(blob).map_err(|e| anyhow!("weights blob: {e}"))?;
-        Ok(Self {
-            model,
-            engine: QuantEngine::new(),
-        })
-    }
-
-    /// The model's label of genre `g`.
-    pub fn label(&self, g: usize) -> &'a str {
-        self.model.label(g)
-    }
-
-    /// Integer (Q16) logits after running a fresh state over `window`.
-    pub fn window_logits(&mut self, window: &[FeatureFrame]) -> [i32; N_GENRES] {
-        self.engine.reset();
-        for frame in window {
-            let x = self.model.quantize_input(frame);
-            self.engine.step(&self.model, &x);
-        }
-        self.engine.window_logits(&self.model)
-    }
-}
-
-impl WindowClassifier for IntClassifier<'_> {
-    fn window_log_probs(&mut self, window: &[FeatureFrame]) -> [f32; N_GENRES] {
-        log_softmax(&dequantize_logits(&self.window_logits(window)))
-    }
-}
-
 /// A trained model in both of genre-core's forms.
 pub struct Exported {
     pub float: Box<FloatModel>,
@@ -91,10 +29,7 @@ pub struct Exported {
 impl Exported {
     /// A classifier over the f32 reference engine.
     pub fn float_classifier(&self) -> FloatClassifier<'_> {
-        FloatClassifier {
-            model: &self.float,
-            engine: FloatEngine::new(),
-        }
+        FloatClassifier::new(&self.float)
     }
 
     /// A classifier over the integer engine and the blob.
@@ -112,14 +47,13 @@ impl Exported {
 /// Wrong tensor sizes, or a scale the blob cannot represent.
 pub fn export(trained: &Trained, train: &[&ClipFeatures]) -> Result<Exported> {
     let w = &trained.weights;
-    let layer = |l: usize, k: usize| w.layers.get(l).map_or(&[][..], |p| &p[k][..]);
     let params = TorchParams {
         norm_mean: &trained.norm.mean,
         norm_std: &trained.norm.std,
-        w_ih: [layer(0, 0), layer(1, 0)],
-        w_hh: [layer(0, 1), layer(1, 1)],
-        b_ih: [layer(0, 2), layer(1, 2)],
-        b_hh: [layer(0, 3), layer(1, 3)],
+        w_ih: w.layers.each_ref().map(|l| &l.w_ih[..]),
+        w_hh: w.layers.each_ref().map(|l| &l.w_hh[..]),
+        b_ih: w.layers.each_ref().map(|l| &l.b_ih[..]),
+        b_hh: w.layers.each_ref().map(|l| &l.b_hh[..]),
         head_w: &w.head_w,
         head_b: &w.head_b,
     };
