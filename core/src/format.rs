@@ -305,57 +305,18 @@ impl<'a> RequantRows<'a> {
     }
 }
 
-/// One gate's weight rows: [`HIDDEN`] rows of `IN` `i8` weights (kept as the blob's bytes).
-pub(crate) type GateRows<const IN: usize> = [[u8; IN]; HIDDEN];
-
-/// One layer's parsed section, for an input of `IN` values; the weights come as typed rows,
-/// so the kernels take fixed sizes and no hot loop checks a length.
+/// One layer's parsed section.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct LayerView<'a, const IN: usize> {
+pub(crate) struct LayerView<'a> {
     pub(crate) cell_frac_bits: u32,
-    /// Input weights, one [`GateRows`] per gate (i, f, g, o).
-    pub(crate) w_ih: &'a [GateRows<IN>],
-    /// Recurrent weights, one [`GateRows`] per gate.
-    pub(crate) w_hh: &'a [GateRows<HIDDEN>],
+    pub(crate) w_ih: &'a [u8],
+    pub(crate) w_hh: &'a [u8],
     pub(crate) requant_x: RequantRows<'a>,
     pub(crate) requant_h: RequantRows<'a>,
     pub(crate) bias: &'a [u8],
 }
 
-impl<'a, const IN: usize> LayerView<'a, IN> {
-    fn read(c: &mut Cursor<'a>, layer: usize) -> Result<Self, FormatError> {
-        Ok(RawLayer::read(c, layer, IN)?.typed())
-    }
-}
-
-/// A layer's section split and checked, weights still as bytes: one function for both input
-/// widths (one copy of the checks in the device's flash, not one per width).
-struct RawLayer<'a> {
-    cell_frac_bits: u32,
-    w_ih: &'a [u8],
-    w_hh: &'a [u8],
-    requant_x: RequantRows<'a>,
-    requant_h: RequantRows<'a>,
-    bias: &'a [u8],
-}
-
-impl<'a> RawLayer<'a> {
-    /// The weights as typed rows. `self` holds exactly `4 · HIDDEN` rows of each (the caller
-    /// read it for an input of `IN` values), so the chunks leave no remainder.
-    fn typed<const IN: usize>(self) -> LayerView<'a, IN> {
-        let (w_ih, _) = self.w_ih.as_chunks::<IN>();
-        let (w_hh, _) = self.w_hh.as_chunks::<HIDDEN>();
-        LayerView {
-            cell_frac_bits: self.cell_frac_bits,
-            w_ih: w_ih.as_chunks::<HIDDEN>().0,
-            w_hh: w_hh.as_chunks::<HIDDEN>().0,
-            requant_x: self.requant_x,
-            requant_h: self.requant_h,
-            bias: self.bias,
-        }
-    }
-
-    #[inline(never)]
+impl<'a> LayerView<'a> {
     fn read(c: &mut Cursor<'a>, layer: usize, input: usize) -> Result<Self, FormatError> {
         let frac_bits = c.take(1)?[0];
         if !(MIN_CELL_FRAC_BITS..=MAX_CELL_FRAC_BITS).contains(&frac_bits) {
@@ -380,8 +341,7 @@ impl<'a> RawLayer<'a> {
 /// The head's parsed section.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HeadView<'a> {
-    /// One row of [`HIDDEN`] weights per genre.
-    pub(crate) w: &'a [[u8; HIDDEN]],
+    pub(crate) w: &'a [u8],
     pub(crate) requant: RequantRows<'a>,
     pub(crate) bias: &'a [u8],
 }
@@ -392,8 +352,7 @@ pub struct Model<'a> {
     labels: &'a [u8],
     input_mean: &'a [u8],
     input_mul: &'a [u8],
-    pub(crate) layer0: LayerView<'a, N_FEATURES>,
-    pub(crate) layer1: LayerView<'a, HIDDEN>,
+    pub(crate) layers: [LayerView<'a>; N_LAYERS],
     pub(crate) head: HeadView<'a>,
 }
 
@@ -473,10 +432,10 @@ impl<'a> Model<'a> {
                 return Err(FormatError::NonFinite { feature });
             }
         }
-        let layer0 = LayerView::read(&mut c, 0)?;
-        let layer1 = LayerView::read(&mut c, 1)?;
+        let layer0 = LayerView::read(&mut c, 0, N_FEATURES)?;
+        let layer1 = LayerView::read(&mut c, 1, HIDDEN)?;
         let head = HeadView {
-            w: c.take(N_GENRES * HIDDEN)?.as_chunks::<HIDDEN>().0,
+            w: c.take(N_GENRES * HIDDEN)?,
             requant: RequantRows::read(&mut c, N_GENRES, "head")?,
             bias: c.take(N_GENRES * 4)?,
         };
@@ -484,8 +443,7 @@ impl<'a> Model<'a> {
             labels,
             input_mean,
             input_mul,
-            layer0,
-            layer1,
+            layers: [layer0, layer1],
             head,
         })
     }
@@ -531,7 +489,7 @@ impl<'a> Model<'a> {
     /// If `layer >= N_LAYERS`.
     #[must_use]
     pub fn cell_frac_bits(&self, layer: usize) -> u32 {
-        [self.layer0.cell_frac_bits, self.layer1.cell_frac_bits][layer]
+        self.layers[layer].cell_frac_bits
     }
 }
 
@@ -542,8 +500,7 @@ pub use host::{write, QuantHead, QuantLayer, QuantParams};
 #[cfg(feature = "std")]
 mod host {
     use super::{
-        crc32, le_i32, FormatError, LayerView, Model, RequantRows, BLOB_LEN, LABEL_RECORD, MAGIC,
-        VERSION,
+        crc32, le_i32, FormatError, Model, RequantRows, BLOB_LEN, LABEL_RECORD, MAGIC, VERSION,
     };
     use crate::config::{FINGERPRINT, HIDDEN, MAX_LABEL_LEN, N_FEATURES, N_GENRES, N_LAYERS};
     use crate::fixed::Requant;
@@ -676,11 +633,12 @@ mod host {
         core::array::from_fn(|r| le_i32(&b[4 * r..4 * r + 4]))
     }
 
-    fn layer<const IN: usize>(v: &LayerView<'_, IN>) -> QuantLayer<IN> {
+    fn layer<const IN: usize>(m: &Model<'_>, l: usize) -> QuantLayer<IN> {
+        let v = &m.layers[l];
         QuantLayer {
             cell_frac_bits: v.cell_frac_bits as u8,
-            w_ih: i8_rows(v.w_ih.as_flattened().as_flattened()),
-            w_hh: i8_rows(v.w_hh.as_flattened().as_flattened()),
+            w_ih: i8_rows(v.w_ih),
+            w_hh: i8_rows(v.w_hh),
             requant_x: requants(&v.requant_x),
             requant_h: requants(&v.requant_h),
             bias: i32s(v.bias),
@@ -695,10 +653,10 @@ mod host {
                 labels: core::array::from_fn(|g| self.label(g).to_string()),
                 input_mean: core::array::from_fn(|j| self.input_mean(j)),
                 input_mul: core::array::from_fn(|j| self.input_mul(j)),
-                layer0: layer(&self.layer0),
-                layer1: layer(&self.layer1),
+                layer0: layer(self, 0),
+                layer1: layer(self, 1),
                 head: QuantHead {
-                    w: i8_rows(self.head.w.as_flattened()),
+                    w: i8_rows(self.head.w),
                     requant: requants(&self.head.requant),
                     bias: i32s(self.head.bias),
                 },

@@ -71,17 +71,22 @@ fn gate_outputs<'a>(
 
 /// One layer step: all gate rows from `x` and the old `h`, then the cell/hidden update.
 fn packed_layer_step<const IN: usize, X: GateOperand<IN>>(
-    l: &LayerView<'_, IN>,
+    l: &LayerView<'_>,
     x: &X,
     h: &mut [u32; PAIRS],
     c: &mut [i16; HIDDEN],
     gates: &mut [i16; GATES],
 ) {
     let hx = HiddenOperand::new(h);
-    let gate_rows = l
-        .w_ih
+    // The weights as typed rows, gate by gate: the parser checked the lengths, `as_chunks`
+    // cannot fail, and the kernels take fixed-size rows.
+    let (w_ih, _) = l.w_ih.as_chunks::<IN>();
+    let (w_hh, _) = l.w_hh.as_chunks::<HIDDEN>();
+    let gate_rows = w_ih
+        .as_chunks::<HIDDEN>()
+        .0
         .iter()
-        .zip(l.w_hh)
+        .zip(w_hh.as_chunks::<HIDDEN>().0)
         .zip(l.bias.chunks_exact(4 * HIDDEN))
         .zip(l.requant_x.groups(HIDDEN).zip(l.requant_h.groups(HIDDEN)))
         .zip(gates.chunks_exact_mut(HIDDEN));
@@ -131,7 +136,8 @@ fn cell_unit(gates: &[i16; GATES], c: &mut [i16; HIDDEN], k: usize, n: u32) -> i
 /// The head on a packed Q15 hidden vector: Q16 logits.
 fn head(m: &Model<'_>, h: &[u32; PAIRS]) -> [i32; N_GENRES] {
     let mut out = [0i32; N_GENRES];
-    let rows = m.head.w.iter().zip(m.head.bias.chunks_exact(4));
+    let (head_rows, _) = m.head.w.as_chunks::<HIDDEN>();
+    let rows = head_rows.iter().zip(m.head.bias.chunks_exact(4));
     for (g, (w, b)) in rows.enumerate() {
         let mut acc = 0i32;
         let (weight_pairs, _) = w.as_chunks::<2>();
@@ -187,7 +193,7 @@ pub fn layer_step(
     match input {
         LayerInput::Features(x) => {
             packed_layer_step(
-                &m.layer0,
+                &m.layers[0],
                 &FeatureOperand::new(x),
                 &mut packed,
                 c,
@@ -197,7 +203,7 @@ pub fn layer_step(
         LayerInput::Hidden(x) => {
             let x = pack_all(x);
             packed_layer_step(
-                &m.layer1,
+                &m.layers[1],
                 &HiddenOperand::new(&x),
                 &mut packed,
                 c,
@@ -261,13 +267,19 @@ impl QuantEngine {
         let [h0, h1] = &mut self.h;
         let [c0, c1] = &mut self.c;
         packed_layer_step(
-            &m.layer0,
+            &m.layers[0],
             &FeatureOperand::new(input),
             h0,
             c0,
             &mut self.gates,
         );
-        packed_layer_step(&m.layer1, &HiddenOperand::new(h0), h1, c1, &mut self.gates);
+        packed_layer_step(
+            &m.layers[1],
+            &HiddenOperand::new(h0),
+            h1,
+            c1,
+            &mut self.gates,
+        );
         if self.steps as usize >= POOL_FROM {
             for (acc, &pair) in self.pool.chunks_exact_mut(2).zip(h1.iter()) {
                 let (lo, hi) = unpack(pair);
