@@ -64,6 +64,12 @@ pub const GENRES: [&str; N_GENRES] = [
     "reggae",
     "rock",
 ];
+/// Windows the running decision combines: 10 × 3 s = the last 30 s
+/// ([`crate::decision::RunningDecision`]). Not part of the model: no fingerprint.
+pub const RUNNING_WINDOWS: usize = 10;
+/// Lead, in Q16 logits (0.5), by which another genre's mean logit must pass the shown genre's
+/// before the running decision switches to it: hysteresis against flicker.
+pub const SWITCH_MARGIN_Q16: i32 = 32768;
 /// Longest genre label in the weights blob, in bytes of UTF-8.
 pub const MAX_LABEL_LEN: usize = 16;
 

@@ -17,6 +17,7 @@ extern crate std;
 
 pub mod arch;
 pub mod config;
+pub mod decision;
 pub mod fixed;
 pub mod format;
 pub mod lstm;

@@ -1,7 +1,7 @@
 //! The streaming classifier, shared by the firmware images and every host command that
 //! classifies: 16 kHz mono PCM in blocks of any size → [`Frontend`] (one feature frame per
 //! 512-sample hop) → [`Model::quantize_input`] → [`QuantEngine`] → one [`Window`] per
-//! [`WINDOW_FRAMES`] frames → its report line.
+//! [`WINDOW_FRAMES`] frames → the [`RunningDecision`] over the last 30 s → their report lines.
 //!
 //! The window rule ([`WindowRule`]): windows are consecutive and do not overlap, counted from
 //! the start of the stream; each starts from the zero state; its readout is the head on the
@@ -15,6 +15,7 @@
 use core::fmt;
 
 use crate::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
+use crate::decision::{Running, RunningDecision};
 use crate::format::Model;
 use crate::frontend::Frontend;
 use crate::quant::QuantEngine;
@@ -53,11 +54,17 @@ impl fmt::Display for WindowLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = self.window;
         write!(f, "window {} {}", w.index, self.model.label(w.top1))?;
-        for logit in w.logits {
-            write!(f, " {logit}")?;
-        }
-        Ok(())
+        write_values(f, &w.logits)
     }
+}
+
+/// ` v0 v1 … v9`: the values of a report line (one copy in flash for every line kind; over a
+/// slice the optimiser cannot see the length of, so that it is one loop, not ten calls).
+#[inline(never)]
+pub(crate) fn write_values(f: &mut fmt::Formatter<'_>, values: &[i32; N_GENRES]) -> fmt::Result {
+    core::hint::black_box(&values[..])
+        .iter()
+        .try_for_each(|v| write!(f, " {v}"))
 }
 
 /// Index of the largest logit, the first one on a tie.
@@ -183,7 +190,8 @@ pub struct Costs {
     pub frames: u32,
     /// Quantising one feature frame and stepping the engine with it, per frame.
     pub lstm_frame: Cost,
-    /// Reading out a window and resetting the engine, per window.
+    /// Reading out a window, resetting the engine and updating the running decision, per
+    /// window.
     pub window_end: Cost,
 }
 
@@ -201,7 +209,7 @@ impl Costs {
     }
 }
 
-/// The streaming classifier: frontend, window rule and cost counters.
+/// The streaming classifier: frontend, window rule, running decision and cost counters.
 ///
 /// About 9 KiB of state (mostly the frontend's sample and FFT buffers); `new` is `const` so
 /// images can keep it in a `static`.
@@ -213,6 +221,7 @@ impl Costs {
 pub struct Stream {
     frontend: Frontend,
     windows: WindowRule,
+    running: RunningDecision,
     costs: Costs,
 }
 
@@ -229,6 +238,7 @@ impl Stream {
         Self {
             frontend: Frontend::new(),
             windows: WindowRule::new(),
+            running: RunningDecision::new(),
             costs: Costs {
                 frontend_block: Cost::new(),
                 frames: 0,
@@ -238,23 +248,26 @@ impl Stream {
         }
     }
 
-    /// Forgets the stream (frontend history, engine state, window count, costs).
+    /// Forgets the stream (frontend history, engine state, window count, running decision,
+    /// costs).
     pub fn reset(&mut self) {
         *self = Self::new();
     }
 
     /// Feeds the next block of 16 kHz mono PCM and calls `on_window` for every window that
-    /// ends inside it. `watch` times the stages (pass `&()` to skip timing).
+    /// ends inside it, with the running decision after it. `watch` times the stages (pass
+    /// `&()` to skip timing).
     pub fn push<W: Stopwatch>(
         &mut self,
         model: &Model<'_>,
         pcm: &[i16],
         watch: &W,
-        mut on_window: impl FnMut(&Window),
+        mut on_window: impl FnMut(&Window, &Running),
     ) {
         let Self {
             frontend,
             windows,
+            running,
             costs,
         } = self;
         let block_start = watch.mark();
@@ -268,8 +281,9 @@ impl Stream {
             if window_done {
                 let end_start = watch.mark();
                 let window = windows.close(model);
+                let decision = running.push(window.index, &window.logits);
                 costs.window_end.add(watch.elapsed(end_start));
-                on_window(&window);
+                on_window(&window, &decision);
             }
             callback_units = callback_units.wrapping_add(watch.elapsed(step_start));
         });

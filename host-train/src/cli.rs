@@ -103,7 +103,8 @@ pub struct PredictArgs {
     /// For each non-overlapping 94-frame window from the start (state reset per window,
     /// partial tail dropped) print `window <index> <top1> <l0> … <l9>` with the integer
     /// engine's window readout (Q16 logits of the mean top-layer state over frames 47..93),
-    /// exactly what the firmware prints.
+    /// then `running <index> <genre> <n>/10 <m0> … <m9>`, the running decision over the last
+    /// 10 windows (mean logits, hysteresis): exactly what the firmware prints.
     #[arg(long)]
     pub window_logits: bool,
 }

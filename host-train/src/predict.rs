@@ -118,17 +118,18 @@ pub fn run(args: &PredictArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The device's report line (`genre_core::stream::Window::line`) for each window of the file,
-/// streamed through the same `genre_core::stream::Stream` the firmware runs.
+/// The device's report lines for each window of the file (`window …`, then `running …`, the
+/// running decision after it), streamed through the same `genre_core::stream::Stream` the
+/// firmware runs.
 fn window_logits(c: &IntClassifier<'_>, path: &Path, out: &mut impl Write) -> Result<()> {
     // The audio error already names the file and its cause.
     let pcm = genre_audio::load_pcm16k(path)?;
     let model = c.model();
     let mut stream = Box::new(Stream::new());
     let mut written = Ok(());
-    stream.push(model, &pcm, &(), |window| {
+    stream.push(model, &pcm, &(), |window, running| {
         if written.is_ok() {
-            written = writeln!(out, "{}", window.line(model));
+            written = writeln!(out, "{}\n{}", window.line(model), running.line(model));
         }
     });
     Ok(written?)

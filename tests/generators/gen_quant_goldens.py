@@ -12,10 +12,13 @@ or the shipped weights moved.
   so that retraining does not move these goldens): the tanh table, single gates, cell updates,
   layer steps, and a 100-step sequence of full steps with every state, the per-step logits and
   the window readout.
+- decision.json: the running decision (core/src/decision.rs) after each of four sequences
+  of 45+ window readouts (genre changes, noise, ties, values at the i32 rails).
 - pipeline.json, on the shipped weights/tinygenre.tgm: two synthesised signals (band.pcm,
   quiet.pcm, 16 kHz mono i16 LE, made here with a fixed seed) go through genre-core's frontend
   (the pcm-features binary; its f32 output is kept as *.features.f32 so the frontend's bits are
-  pinned too), then through the reference's quantisation, engine and window rule.
+  pinned too), then through the reference's quantisation, engine, window rule and running
+  decision.
 """
 
 import json
@@ -153,6 +156,30 @@ def pipeline_goldens(blob, rng):
     return dict(blob="weights/tinygenre.tgm", blob_crc32=blob.crc32, signals=signals)
 
 
+def decision_goldens(rng):
+    """Window readouts with genre changes, noise, ties and extreme values, and the running
+    decision after each."""
+    sequences = []
+    for case in range(4):
+        logits = []
+        genre = int(rng.integers(0, c.N_GENRES))
+        while len(logits) < 45:
+            span = int(rng.integers(3, 15))
+            for _ in range(span):
+                if case == 3:
+                    # Ties, and the rails: sums must not overflow.
+                    row = [int(rng.choice([2**31 - 1, -(2**31), 0, 65536])) for _ in range(c.N_GENRES)]
+                else:
+                    row = (rng.normal(0, 1.5, c.N_GENRES) * 65536).round().astype(int).tolist()
+                    row[genre] += int(rng.integers(0, 4 * 65536))
+                logits.append(row)
+            genre = int(rng.integers(0, c.N_GENRES))
+        running = ref.RunningDecision()
+        sequences.append(dict(logits=logits, running=[running.push(l) for l in logits]))
+    return dict(running_windows=c.RUNNING_WINDOWS, switch_margin_q16=c.SWITCH_MARGIN_Q16,
+                sequences=sequences)
+
+
 def dump(path, value):
     """JSON with one line per innermost object, so that a diff points at what moved."""
     text = json.dumps(value, separators=(",", ":"))
@@ -167,7 +194,9 @@ def main():
     dump(OUT / "engine.json", engine_goldens(test_blob, rng))
     shipped = ref.Blob((ROOT / "weights" / "tinygenre.tgm").read_bytes())
     dump(OUT / "pipeline.json", pipeline_goldens(shipped, rng))
-    print(f"wrote {OUT}/engine.json and pipeline.json", file=sys.stderr)
+    # A generator of its own, so that adding these left the other goldens byte for byte.
+    dump(OUT / "decision.json", decision_goldens(np.random.default_rng(SEED + 1)))
+    print(f"wrote {OUT}/engine.json, pipeline.json and decision.json", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -222,10 +222,38 @@ class Engine:
         return head(self.blob, self.pooled_hidden())
 
 
+class RunningDecision:
+    """The mean of the last RUNNING_WINDOWS window readouts (each value clamped to ±2^26), with
+    hysteresis: the shown genre changes when another genre's sum leads its sum by more than
+    SWITCH_MARGIN_Q16 · n."""
+
+    def __init__(self):
+        self.recent = []
+        self.shown = None
+
+    LOGIT_LIMIT_Q16 = 2**26
+
+    def push(self, logits):
+        clamped = [max(-self.LOGIT_LIMIT_Q16, min(self.LOGIT_LIMIT_Q16, v)) for v in logits]
+        self.recent = (self.recent + [clamped])[-c.RUNNING_WINDOWS :]
+        n = len(self.recent)
+        sums = [sum(r[g] for r in self.recent) for g in range(c.N_GENRES)]
+        best = max(range(c.N_GENRES), key=lambda g: (sums[g], -g))
+        if self.shown is None or sums[best] - sums[self.shown] > c.SWITCH_MARGIN_Q16 * n:
+            self.shown = best
+        mean = []
+        for v in sums:
+            q = (abs(v) + n // 2) // n
+            mean.append(q if v >= 0 else -q)
+        return dict(genre=self.shown, windows=n, mean_logits=mean)
+
+
 def windows(blob, frames):
     """The device's rule: consecutive non-overlapping windows of WINDOW_FRAMES frames from the
-    start, a fresh state each, readout at the window's end; a partial window is dropped."""
+    start, a fresh state each, readout at the window's end; a partial window is dropped; the
+    running decision after each window."""
     engine = Engine(blob)
+    running = RunningDecision()
     out = []
     for start in range(0, len(frames) - c.WINDOW_FRAMES + 1, c.WINDOW_FRAMES):
         engine.reset()
@@ -233,5 +261,8 @@ def windows(blob, frames):
             engine.step(blob.quantize_input(frame))
         logits = engine.window_logits()
         top1 = max(range(c.N_GENRES), key=lambda g: (logits[g], -g))
-        out.append(dict(index=len(out), top1=top1, label=blob.labels[top1], logits=logits))
+        decision = running.push(logits)
+        decision["label"] = blob.labels[decision["genre"]]
+        out.append(dict(index=len(out), top1=top1, label=blob.labels[top1], logits=logits,
+                        running=decision))
     return out

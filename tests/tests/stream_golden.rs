@@ -35,6 +35,15 @@ struct Window {
     top1: usize,
     label: String,
     logits: Vec<i32>,
+    running: Running,
+}
+
+#[derive(Deserialize)]
+struct Running {
+    genre: usize,
+    label: String,
+    windows: u8,
+    mean_logits: Vec<i32>,
 }
 
 fn root() -> PathBuf {
@@ -110,10 +119,10 @@ fn stream_windows_of_the_shipped_weights_are_exact_in_blocks_of_any_size() {
             let mut stream = Box::new(Stream::new());
             let mut got = Vec::new();
             for chunk in pcm.chunks(block) {
-                stream.push(&m, chunk, &(), |w| got.push(*w));
+                stream.push(&m, chunk, &(), |w, r| got.push((*w, *r)));
             }
             assert_eq!(got.len(), s.windows.len(), "{}: windows", s.name);
-            for (w, want) in got.iter().zip(&s.windows) {
+            for ((w, r), want) in got.iter().zip(&s.windows) {
                 let at = format!("{} window {} (block {block})", s.name, want.index);
                 assert_eq!(w.index, want.index, "{at}");
                 assert_eq!(&w.logits[..], &want.logits[..], "{at}");
@@ -121,6 +130,22 @@ fn stream_windows_of_the_shipped_weights_are_exact_in_blocks_of_any_size() {
                 let logits: Vec<String> = want.logits.iter().map(i32::to_string).collect();
                 let line = format!("window {} {} {}", want.index, want.label, logits.join(" "));
                 assert_eq!(w.line(&m).to_string(), line, "{at}");
+                let run = &want.running;
+                assert_eq!(
+                    (r.index, r.genre, r.windows),
+                    (want.index, run.genre, run.windows),
+                    "{at}: running"
+                );
+                assert_eq!(&r.mean_logits[..], &run.mean_logits[..], "{at}: running");
+                let means: Vec<String> = run.mean_logits.iter().map(i32::to_string).collect();
+                let line = format!(
+                    "running {} {} {}/10 {}",
+                    want.index,
+                    run.label,
+                    run.windows,
+                    means.join(" ")
+                );
+                assert_eq!(r.line(&m).to_string(), line, "{at}");
             }
             let costs = stream.costs();
             assert_eq!(costs.frames as usize, s.frames);
@@ -163,10 +188,10 @@ fn reset_starts_a_new_stream() {
     let pcm = read_pcm(&g.signals[0].pcm);
     let mut stream = Box::new(Stream::new());
     let mut first = Vec::new();
-    stream.push(&m, &pcm, &(), |w| first.push(*w));
+    stream.push(&m, &pcm, &(), |w, r| first.push((*w, *r)));
     stream.reset();
     let mut second = Vec::new();
-    stream.push(&m, &pcm, &(), |w| second.push(*w));
+    stream.push(&m, &pcm, &(), |w, r| second.push((*w, *r)));
     assert_eq!(first, second);
     assert_eq!(stream.costs().window_end.count as usize, first.len());
 }

@@ -1,6 +1,7 @@
 //! tinygenre on an nRF52840 board: the PDM microphone at 16 kHz, double-buffered, feeds the
-//! shared `genre_core::stream`; every 3-second window logs its genre and confidence over defmt-rtt and
-//! shows the genre's colour on the RGB LED.
+//! shared `genre_core::stream`; every 3-second window logs its genre and confidence and the
+//! running decision over the last 30 s (or that it is still listening) over defmt-rtt, and the
+//! RGB LED shows the running decision's genre.
 //!
 //! Boards: Arduino Nano 33 BLE Sense (default) or Seeed XIAO nRF52840 Sense (`--features
 //! xiao`); see `board.rs` for the pins and `README.md` for flashing.
@@ -17,6 +18,7 @@ use embassy_nrf::gpio::{Level, Output, OutputDrive};
 use embassy_nrf::pdm::{self, Frequency, Pdm, Ratio, SamplerState};
 use embassy_nrf::{bind_interrupts, peripherals};
 use embassy_time::Timer;
+use genre_core::config::RUNNING_WINDOWS;
 use genre_core::format::Model;
 use genre_core::quant::probabilities;
 use genre_core::stream::Stream;
@@ -72,15 +74,33 @@ async fn main(_spawner: Spawner) {
     let stream = STREAM.init_with(Stream::new);
     let result = mic
         .run_task_sampler(BUFFERS.take(), |block| {
-            stream.push(&model, block, &(), |window| {
-                let confidence = probabilities(&window.logits)[window.top1];
-                info!(
-                    "window {}: {} ({}%)",
-                    window.index,
-                    model.label(window.top1),
-                    (confidence * 100.0) as u32
-                );
-                led.show(window.top1);
+            stream.push(&model, block, &(), |window, running| {
+                let percent = |logits, genre: usize| (probabilities(logits)[genre] * 100.0) as u32;
+                let window_confidence = percent(&window.logits, window.top1);
+                let running_confidence = percent(&running.mean_logits, running.genre);
+                if running.is_settled() {
+                    info!(
+                        "window {}: {} ({}%) | last 30 s: {} ({}%)",
+                        window.index,
+                        model.label(window.top1),
+                        window_confidence,
+                        model.label(running.genre),
+                        running_confidence
+                    );
+                } else {
+                    info!(
+                        "window {}: {} ({}%) | still listening ({}/{} windows): {} so far ({}%)",
+                        window.index,
+                        model.label(window.top1),
+                        window_confidence,
+                        running.windows,
+                        RUNNING_WINDOWS,
+                        model.label(running.genre),
+                        running_confidence
+                    );
+                }
+                // The LED shows the running decision, which changes only with a clear lead.
+                led.show(running.genre);
             });
             SamplerState::Sampled
         })

@@ -2,8 +2,9 @@
 //!
 //! `tinygenre-qemu FILE.raw [--bench]` (arguments via semihosting's command line): streams the
 //! 16 kHz mono little-endian i16 PCM file from the host in DMA-sized blocks through
-//! `genre_core::stream` (the same code the host runs) and prints one `window <index> <label> <l0> … <l9>` line per window on semihosting
-//! stdout. `--bench` adds the measured costs (SysTick under `-icount shift=0`, see [`clock`])
+//! `genre_core::stream` (the same code the host runs) and prints, per window, the line
+//! `window <index> <label> <l0> … <l9>` and the running decision's line
+//! `running <index> <label> <n>/10 <m0> … <m9>` on semihosting stdout. `--bench` adds the measured costs (SysTick under `-icount shift=0`, see [`clock`])
 //! and the peak stack. Exit status: 0 on success, 1 on bad arguments or I/O errors, 2 when
 //! the embedded weights do not parse.
 #![no_std]
@@ -68,8 +69,9 @@ fn main() -> ! {
         for (sample, le) in pcm.iter_mut().zip(bytes[..2 * samples].chunks_exact(2)) {
             *sample = i16::from_le_bytes([le[0], le[1]]);
         }
-        stream.push(&model, &pcm[..samples], &watch, |window| {
+        stream.push(&model, &pcm[..samples], &watch, |window, running| {
             println!("{}", window.line(&model));
+            println!("{}", running.line(&model));
         });
         if n < bytes.len() {
             break;

@@ -1,0 +1,158 @@
+//! The running decision: what the board shows and the host prints beside each window.
+//!
+//! One window (3 s) is a noisy vote: the LED would change genre every few seconds. The running
+//! decision combines the last [`RUNNING_WINDOWS`] window readouts (30 s) by their mean logit
+//! per genre, and switches the shown genre only when another genre's mean leads the shown
+//! one's by more than [`SWITCH_MARGIN_Q16`] (hysteresis). Until `RUNNING_WINDOWS` windows have
+//! passed it combines those it has and says it is still listening.
+//!
+//! Integer-only (`i32` sums, comparisons of sums), so it runs unchanged on the Cortex-M0+
+//! and gives the same bits on host and device. The float model's readouts go through the same
+//! code after rounding to Q16 ([`crate::quant::LOGIT_FRAC_BITS`]).
+//!
+//! Exact rule, after each window with Q16 logits `l`:
+//! 1. `l`, each value clamped to ±[`LOGIT_LIMIT_Q16`] (±1024: far beyond any trained model's
+//!    logits, and it keeps every sum inside `i32`), enters a ring of the last
+//!    `n ≤ RUNNING_WINDOWS` readouts; `sum[g]` is their sum;
+//! 2. `best` = the first genre with the largest `sum`;
+//! 3. with nothing shown yet, `best` is shown; otherwise `best` replaces the shown genre `s`
+//!    when `sum[best] - sum[s] > SWITCH_MARGIN_Q16 · n`;
+//! 4. the mean logits are `sum / n`, rounded half away from zero.
+
+use core::fmt;
+
+use crate::config::{N_GENRES, RUNNING_WINDOWS, SWITCH_MARGIN_Q16};
+use crate::format::Model;
+use crate::stream::write_values;
+
+/// Largest magnitude of a readout value the running decision takes in, Q16 (1024.0).
+pub const LOGIT_LIMIT_Q16: i32 = 1 << 26;
+// The sums of RUNNING_WINDOWS clamped readouts, and margin · n, fit in i32.
+const _: () = assert!((RUNNING_WINDOWS as i64) * (LOGIT_LIMIT_Q16 as i64) * 2 < i32::MAX as i64);
+const _: () = assert!((RUNNING_WINDOWS as i64) * (SWITCH_MARGIN_Q16 as i64) < i32::MAX as i64);
+
+/// The state of the running decision after a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Running {
+    /// Index of the window this decision follows.
+    pub index: u32,
+    /// The genre shown.
+    pub genre: usize,
+    /// Mean Q16 logits over the combined windows (for a confidence: `quant::probabilities`).
+    pub mean_logits: [i32; N_GENRES],
+    /// Windows combined, `1..=RUNNING_WINDOWS`; fewer than `RUNNING_WINDOWS`: still listening.
+    pub windows: u8,
+}
+
+impl Running {
+    /// Whether the decision combines a full [`RUNNING_WINDOWS`] windows (30 s).
+    #[must_use]
+    pub const fn is_settled(&self) -> bool {
+        self.windows as usize == RUNNING_WINDOWS
+    }
+
+    /// The report line `running <index> <label> <windows>/<RUNNING_WINDOWS> <m0> … <m9>`
+    /// (without the newline), printed after each window's line by the QEMU firmware and by
+    /// `predict --window-logits`.
+    #[must_use]
+    pub fn line<'a>(&'a self, model: &'a Model<'a>) -> RunningLine<'a> {
+        RunningLine {
+            running: self,
+            model,
+        }
+    }
+}
+
+/// A [`Running`] formatted as its report line.
+pub struct RunningLine<'a> {
+    running: &'a Running,
+    model: &'a Model<'a>,
+}
+
+impl fmt::Display for RunningLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.running;
+        write!(
+            f,
+            "running {} {} {}/{RUNNING_WINDOWS}",
+            r.index,
+            self.model.label(r.genre),
+            r.windows
+        )?;
+        write_values(f, &r.mean_logits)
+    }
+}
+
+const _: () = assert!(RUNNING_WINDOWS > 0 && RUNNING_WINDOWS <= u8::MAX as usize);
+
+/// The last [`RUNNING_WINDOWS`] window readouts and the genre shown. 0.5 kB of state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunningDecision {
+    ring: [[i32; N_GENRES]; RUNNING_WINDOWS],
+    sum: [i32; N_GENRES],
+    /// Readouts in the ring (`≤ RUNNING_WINDOWS`).
+    filled: usize,
+    /// Where the next readout goes.
+    next: usize,
+    shown: Option<usize>,
+}
+
+impl Default for RunningDecision {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RunningDecision {
+    /// Nothing heard yet.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            ring: [[0; N_GENRES]; RUNNING_WINDOWS],
+            sum: [0; N_GENRES],
+            filled: 0,
+            next: 0,
+            shown: None,
+        }
+    }
+
+    /// Adds window `index`'s Q16 readout and returns the decision after it.
+    // Once per window: out of line, so that it costs flash once.
+    #[inline(never)]
+    pub fn push(&mut self, index: u32, logits: &[i32; N_GENRES]) -> Running {
+        let slot = &mut self.ring[self.next];
+        let updates = self.sum.iter_mut().zip(slot.iter_mut());
+        for ((sum, old), &new) in updates.zip(logits) {
+            let new = new.clamp(-LOGIT_LIMIT_Q16, LOGIT_LIMIT_Q16);
+            // The slot's old readout leaves the sum (zeros until the ring is full).
+            *sum += new - *old;
+            *old = new;
+        }
+        self.next = (self.next + 1) % RUNNING_WINDOWS;
+        self.filled = (self.filled + 1).min(RUNNING_WINDOWS);
+        let n = self.filled as i32;
+
+        let (mut best, mut best_sum) = (0, self.sum[0]);
+        for (g, &s) in self.sum.iter().enumerate() {
+            if s > best_sum {
+                (best, best_sum) = (g, s);
+            }
+        }
+        let genre = match self.shown {
+            Some(shown) if best_sum - self.sum[shown] <= SWITCH_MARGIN_Q16 * n => shown,
+            _ => best,
+        };
+        self.shown = Some(genre);
+        let mut mean_logits = [0; N_GENRES];
+        for (mean, &s) in mean_logits.iter_mut().zip(&self.sum) {
+            let half = if s < 0 { -(n / 2) } else { n / 2 };
+            *mean = (s + half) / n;
+        }
+        Running {
+            index,
+            genre,
+            mean_logits,
+            windows: self.filled as u8,
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The running decision (`genre_core::decision`), exact: four sequences of window readouts
+//! (genre changes, noise, ties, values at the `i32` rails) against
+//! `tests/golden/quant/decision.json`, computed by the independent Python reference
+//! (`tests/generators/quant_reference.py`).
+
+use std::path::PathBuf;
+
+use genre_core::config::{RUNNING_WINDOWS, SWITCH_MARGIN_Q16};
+use genre_core::decision::RunningDecision;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Golden {
+    running_windows: usize,
+    switch_margin_q16: i32,
+    sequences: Vec<Sequence>,
+}
+
+#[derive(Deserialize)]
+struct Sequence {
+    logits: Vec<Vec<i32>>,
+    running: Vec<Expected>,
+}
+
+#[derive(Deserialize)]
+struct Expected {
+    genre: usize,
+    windows: u8,
+    mean_logits: Vec<i32>,
+}
+
+fn golden() -> Golden {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/quant/decision.json");
+    let text = std::fs::read_to_string(&path).expect("decision.json");
+    let golden: Golden = serde_json::from_str(&text).expect("decision.json parses");
+    assert_eq!(
+        (golden.running_windows, golden.switch_margin_q16),
+        (RUNNING_WINDOWS, SWITCH_MARGIN_Q16),
+        "config changed: rerun tests/generators/gen_quant_goldens.py"
+    );
+    golden
+}
+
+#[test]
+fn running_decision_is_exact() {
+    let g = golden();
+    assert_eq!(g.sequences.len(), 4);
+    for (s, seq) in g.sequences.iter().enumerate() {
+        let mut decision = RunningDecision::new();
+        let mut switches = 0;
+        let mut last = None;
+        for (i, (logits, want)) in seq.logits.iter().zip(&seq.running).enumerate() {
+            let index = u32::try_from(i).expect("few windows");
+            let got = decision.push(index, &logits[..].try_into().expect("10 logits"));
+            assert_eq!(got.index, index);
+            assert_eq!(got.genre, want.genre, "sequence {s} window {i}: genre");
+            assert_eq!(
+                got.windows, want.windows,
+                "sequence {s} window {i}: windows"
+            );
+            assert_eq!(
+                &got.mean_logits[..],
+                &want.mean_logits[..],
+                "sequence {s} window {i}"
+            );
+            assert_eq!(
+                got.is_settled(),
+                usize::from(want.windows) == RUNNING_WINDOWS
+            );
+            switches += usize::from(last.is_some_and(|g| g != got.genre));
+            last = Some(got.genre);
+        }
+        // The sequences change genre: a decision that never switches would pass nothing.
+        if s < 3 {
+            assert!(switches > 0, "sequence {s} never switches");
+        }
+    }
+}
