@@ -6,24 +6,36 @@
 //! band-limited sinc resampler to [`SAMPLE_RATE_HZ`] and converted to `i16`, the input of
 //! `genre_core`'s frontend.
 //!
-//! Untrusted files: no allocation is sized by a header field. Decoding streams packet by packet
-//! into one growing buffer and stops with [`AudioError::TooLong`] once the audio exceeds
-//! [`MAX_SECONDS`] at the file's own rate.
+//! Two ways in:
+//! - [`Pcm16kStream`]: any length in constant memory: decodes packet by packet, resamples and
+//!   converts as it goes, and hands out 16 kHz `i16` blocks;
+//! - [`load_pcm16k`] / [`decode`]: the whole file in memory, up to [`MAX_SECONDS`].
+//!
+//! Both run the same decoders and the same resampler and give the same samples.
+//!
+//! Untrusted files: no allocation is sized by a header field, and errors are typed
+//! ([`AudioError`]), never panics.
 
 #![forbid(unsafe_code)]
 
 mod au;
 mod error;
 mod resample;
+mod source;
 mod symph;
 
-use std::path::Path;
+use std::num::NonZeroU16;
+use std::path::{Path, PathBuf};
 
 pub use error::AudioError;
 pub use genre_core::config::SAMPLE_RATE_HZ;
-pub use resample::{resample_to_16k, MAX_PHASES, SINC_LEN, SINC_OVERSAMPLING};
+pub use resample::{resample_to_16k, Resampler16k, MAX_PHASES, SINC_LEN, SINC_OVERSAMPLING};
+pub use source::{downmix, Format};
 
-/// Longest accepted audio, in seconds at the file's own sample rate (GTZAN clips are 30 s).
+use source::Source;
+
+/// Longest audio [`decode`] and [`load_pcm16k`] accept, in seconds at the file's own sample
+/// rate (GTZAN clips are 30 s); [`Pcm16kStream`] has no limit.
 pub const MAX_SECONDS: u32 = 600;
 /// Lowest accepted input sample rate in Hz; lower rates are not music recordings.
 pub const MIN_SAMPLE_RATE_HZ: u32 = 4_000;
@@ -68,41 +80,149 @@ pub fn load_pcm16k(path: &Path) -> Result<Vec<i16>, AudioError> {
 /// frame decodes. A WAV, MP3, FLAC or OGG stream cut short inside its audio data decodes up to
 /// the cut; a cut `.au` is [`AudioError::Malformed`].
 pub fn decode(path: &Path) -> Result<Decoded, AudioError> {
-    let mut file = std::fs::File::open(path).map_err(|source| AudioError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let meta = file.metadata().map_err(|source| AudioError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.len() == 0 {
-        return Err(AudioError::Malformed {
-            path: path.to_path_buf(),
-            detail: "empty file (0 bytes)".into(),
-        });
+    let mut source = Source::open(path)?;
+    let mut block = Vec::new();
+    let mut samples = Vec::new();
+    let mut format = None;
+    while let Some(f) = source.next_block(&mut block)? {
+        // 600 s x 384 kHz = 2.3e8 frames: fits usize on every 32/64-bit host.
+        if samples.len() + block.len() > MAX_SECONDS as usize * f.sample_rate as usize {
+            return Err(AudioError::TooLong {
+                path: path.to_path_buf(),
+                max_seconds: MAX_SECONDS,
+            });
+        }
+        samples.extend_from_slice(&block);
+        format = Some(f);
     }
-    let decoded = if au::has_magic(&mut file, path)? {
-        au::decode(file, path)?
-    } else {
-        symph::decode(file, path)?
-    };
-    if decoded.samples.is_empty() {
-        return Err(AudioError::NoAudio {
+    let format = format.ok_or_else(|| AudioError::NoAudio {
+        path: path.to_path_buf(),
+    })?;
+    Ok(Decoded {
+        sample_rate: format.sample_rate,
+        channels: format.channels.get(),
+        samples,
+    })
+}
+
+/// A file decoded, down-mixed, resampled to 16 kHz and converted to `i16` block by block.
+///
+/// Gives the same samples as [`load_pcm16k`], for files of any length, in constant memory:
+/// the decoder's packet, one resampler chunk (4096 input frames) and the filter table.
+///
+/// ```no_run
+/// # fn main() -> Result<(), genre_audio::AudioError> {
+/// let mut stream = genre_audio::Pcm16kStream::open(std::path::Path::new("song.mp3"))?;
+/// let mut samples = 0;
+/// while let Some(block) = stream.next_block()? {
+///     samples += block.len();
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Pcm16kStream {
+    path: PathBuf,
+    source: Source,
+    /// Created with the first decoded block, whose rate it needs; taken at the end.
+    resampler: Option<Resampler16k>,
+    format: Option<Format>,
+    mono: Vec<f32>,
+    resampled: Vec<f32>,
+    block: Vec<i16>,
+    done: bool,
+}
+
+impl Pcm16kStream {
+    /// Opens `path` and reads its header.
+    ///
+    /// # Errors
+    /// The errors of [`decode`] that the header shows (every one names `path`); the others
+    /// come from [`Pcm16kStream::next_block`].
+    pub fn open(path: &Path) -> Result<Self, AudioError> {
+        Ok(Self {
             path: path.to_path_buf(),
-        });
+            source: Source::open(path)?,
+            resampler: None,
+            format: None,
+            mono: Vec::new(),
+            resampled: Vec::new(),
+            block: Vec::new(),
+            done: false,
+        })
     }
-    Ok(decoded)
+
+    /// The file's own sample rate and channel count, once the first block has decoded.
+    pub fn format(&self) -> Option<Format> {
+        self.format
+    }
+
+    /// The next block of 16 kHz mono `i16` samples (never empty); `None` at the end.
+    ///
+    /// # Errors
+    /// The errors of [`decode`] except [`AudioError::TooLong`]: a bad packet, a format change
+    /// or a failed checksum mid-file ends the stream with the error (the blocks before it were
+    /// good audio; later calls return `None`); [`AudioError::NoAudio`] when the file holds no
+    /// frame; every error names the file.
+    pub fn next_block(&mut self) -> Result<Option<&[i16]>, AudioError> {
+        match self.fill_block() {
+            Ok(true) => Ok(Some(&self.block)),
+            Ok(false) => Ok(None),
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Decodes and resamples until `block` holds samples (`true`) or the stream ends.
+    fn fill_block(&mut self) -> Result<bool, AudioError> {
+        while !self.done {
+            self.resampled.clear();
+            match self.source.next_block(&mut self.mono)? {
+                Some(format) => {
+                    self.format = Some(format);
+                    let resampler = match &mut self.resampler {
+                        Some(r) => r,
+                        None => self.resampler.insert(
+                            Resampler16k::new(format.sample_rate)
+                                .map_err(|e| e.with_path(&self.path))?,
+                        ),
+                    };
+                    resampler
+                        .push(&self.mono, &mut self.resampled)
+                        .map_err(|e| e.with_path(&self.path))?;
+                }
+                None => {
+                    self.done = true;
+                    let resampler = self.resampler.take().ok_or_else(|| AudioError::NoAudio {
+                        path: self.path.clone(),
+                    })?;
+                    resampler
+                        .finish(&mut self.resampled)
+                        .map_err(|e| e.with_path(&self.path))?;
+                }
+            }
+            if !self.resampled.is_empty() {
+                self.block.clear();
+                to_i16_into(&self.resampled, &mut self.block);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }
 
 /// Converts samples in [-1, 1) to `i16`: `x * 32768`, rounded half away from zero, saturated to
 /// `i16::MIN..=i16::MAX`. NaN becomes 0.
 pub fn to_i16(samples: &[f32]) -> Vec<i16> {
-    samples
-        .iter()
-        // `as` saturates out-of-range values and maps NaN to 0.
-        .map(|&x| (x * 32_768.0).round() as i16)
-        .collect()
+    let mut out = Vec::with_capacity(samples.len());
+    to_i16_into(samples, &mut out);
+    out
+}
+
+/// [`to_i16`], appending to `out`.
+fn to_i16_into(samples: &[f32], out: &mut Vec<i16>) {
+    // `as` saturates out-of-range values and maps NaN to 0.
+    out.extend(samples.iter().map(|&x| (x * 32_768.0).round() as i16));
 }
 
 /// Checks a sample rate read from `path` against the accepted range.
@@ -118,71 +238,12 @@ fn check_rate(path: Option<&Path>, hz: u32) -> Result<u32, AudioError> {
 }
 
 /// Checks a channel count read from `path` against the accepted range.
-fn check_channels(path: &Path, channels: u32) -> Result<u16, AudioError> {
-    match u16::try_from(channels) {
-        Ok(c) if (1..=MAX_CHANNELS).contains(&c) => Ok(c),
+fn check_channels(path: &Path, channels: u32) -> Result<NonZeroU16, AudioError> {
+    match u16::try_from(channels).ok().and_then(NonZeroU16::new) {
+        Some(c) if c.get() <= MAX_CHANNELS => Ok(c),
         _ => Err(AudioError::InvalidChannelCount {
             path: path.to_path_buf(),
             channels,
         }),
-    }
-}
-
-/// Mono output that grows frame by frame and refuses to pass [`MAX_SECONDS`].
-struct MonoSink<'p> {
-    path: &'p Path,
-    sample_rate: u32,
-    channels: u16,
-    max_frames: usize,
-    samples: Vec<f32>,
-}
-
-impl<'p> MonoSink<'p> {
-    /// A sink for `channels` channels at `sample_rate` Hz, both already checked.
-    fn new(path: &'p Path, sample_rate: u32, channels: u16) -> Self {
-        // 600 s x 384 kHz = 2.3e8 frames: fits usize on every 32/64-bit host.
-        let max_frames = MAX_SECONDS as usize * sample_rate as usize;
-        Self {
-            path,
-            sample_rate,
-            channels,
-            max_frames,
-            samples: Vec::new(),
-        }
-    }
-
-    /// Appends whole interleaved frames, each replaced by the mean of its channels (summed in
-    /// channel order; mono passes through unchanged).
-    ///
-    /// # Errors
-    /// [`AudioError::TooLong`] when the total would pass [`MAX_SECONDS`].
-    fn push_interleaved(&mut self, interleaved: &[f32]) -> Result<(), AudioError> {
-        let n = usize::from(self.channels);
-        let frames = interleaved.len() / n;
-        if self.samples.len() + frames > self.max_frames {
-            return Err(AudioError::TooLong {
-                path: self.path.to_path_buf(),
-                max_seconds: MAX_SECONDS,
-            });
-        }
-        if n == 1 {
-            self.samples.extend_from_slice(interleaved);
-        } else {
-            let scale = n as f32;
-            self.samples.extend(
-                interleaved
-                    .chunks_exact(n)
-                    .map(|frame| frame.iter().sum::<f32>() / scale),
-            );
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> Decoded {
-        Decoded {
-            sample_rate: self.sample_rate,
-            channels: self.channels,
-            samples: self.samples,
-        }
     }
 }

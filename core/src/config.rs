@@ -39,6 +39,10 @@ pub const CONTRAST_OFFSET: usize = CHROMA_OFFSET + N_CHROMA;
 /// One frame of features, laid out as the offsets above.
 pub type FeatureFrame = [f32; N_FEATURES];
 
+/// The model reads MFCC c0 relative to its running mean, an exponential moving average with
+/// factor 2^-LEVEL_MEAN_SHIFT per frame (≈ 1 s): see [`crate::level`].
+pub const LEVEL_MEAN_SHIFT: u32 = 5;
+
 /// Frames per classification window (94 frames ≈ 3.0 s), as the original project's 3 s.
 pub const WINDOW_FRAMES: usize = 94;
 /// First step of a window (0-based) whose top-layer hidden state enters the window's
@@ -76,7 +80,7 @@ pub const MAX_LABEL_LEN: usize = 16;
 /// Fingerprint of every value above that changes what a feature means or what shape a model
 /// has. A weights blob records the fingerprint it was trained for; loading checks it.
 pub const FINGERPRINT: u32 = {
-    let words: [u32; 16] = [
+    let words: [u32; 17] = [
         SAMPLE_RATE_HZ,
         N_FFT as u32,
         HOP as u32,
@@ -88,6 +92,7 @@ pub const FINGERPRINT: u32 = {
         CONTRAST_QUANTILE.to_bits(),
         AMIN.to_bits(),
         N_FEATURES as u32,
+        LEVEL_MEAN_SHIFT,
         WINDOW_FRAMES as u32,
         POOL_FROM as u32,
         N_LAYERS as u32,

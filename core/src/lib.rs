@@ -27,6 +27,7 @@ pub mod centroid;
 pub mod chroma;
 pub mod contrast;
 pub mod frontend;
+pub mod level;
 pub mod mel;
 pub mod mfcc;
 pub mod stft;

@@ -1,6 +1,7 @@
 //! The streaming classifier, shared by the firmware images and every host command that
 //! classifies: 16 kHz mono PCM in blocks of any size → [`Frontend`] (one feature frame per
-//! 512-sample hop) → [`Model::quantize_input`] → [`QuantEngine`] → one [`Window`] per
+//! 512-sample hop) → [`RelativeLevel`] (c0 relative to its running mean) →
+//! [`Model::quantize_input`] → [`QuantEngine`] → one [`Window`] per
 //! [`WINDOW_FRAMES`] frames → the [`RunningDecision`] over the last 30 s → their report lines.
 //!
 //! The window rule ([`WindowRule`]): windows are consecutive and do not overlap, counted from
@@ -18,6 +19,7 @@ use crate::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
 use crate::decision::{Running, RunningDecision};
 use crate::format::Model;
 use crate::frontend::Frontend;
+use crate::level::RelativeLevel;
 use crate::quant::QuantEngine;
 
 /// One finished classification window.
@@ -220,6 +222,7 @@ impl Costs {
 #[repr(C)]
 pub struct Stream {
     frontend: Frontend,
+    level: RelativeLevel,
     windows: WindowRule,
     running: RunningDecision,
     costs: Costs,
@@ -237,6 +240,7 @@ impl Stream {
     pub const fn new() -> Self {
         Self {
             frontend: Frontend::new(),
+            level: RelativeLevel::new(),
             windows: WindowRule::new(),
             running: RunningDecision::new(),
             costs: Costs {
@@ -266,6 +270,7 @@ impl Stream {
     ) {
         let Self {
             frontend,
+            level,
             windows,
             running,
             costs,
@@ -275,7 +280,9 @@ impl Stream {
         let mut callback_units: u32 = 0;
         frontend.push(pcm, |frame: &FeatureFrame| {
             let step_start = watch.mark();
-            let window_done = windows.step(model, frame);
+            let mut input = *frame;
+            level.apply(&mut input);
+            let window_done = windows.step(model, &input);
             costs.lstm_frame.add(watch.elapsed(step_start));
             costs.frames = costs.frames.wrapping_add(1);
             if window_done {

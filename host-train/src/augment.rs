@@ -1,98 +1,74 @@
 //! Audio-domain augmentation for microphone robustness, applied to 16 kHz PCM before the
 //! frontend, so the features of an augmented copy are exactly what the device would compute
 //! from such a recording (feature-domain tricks cannot model band-limiting or noise through
-//! the log-mel/chroma/contrast non-linearities faithfully).
+//! the log-mel/chroma/contrast non-linearities faithfully). The stages are
+//! [`capture`](crate::capture)'s, the ones `eval` scores under.
 //!
-//! Each copy draws: a time shift (0–1 hop dropped at the start, so frames fall at other
-//! sample offsets), a cheap-microphone band limit (2nd-order high-pass 60–300 Hz, and with
-//! probability ½ a low-pass 3.5–7.5 kHz), a peaking EQ (±6 dB at 150 Hz–5 kHz), a gain
-//! (−18…+6 dB, saturating like an ADC) and white noise (SNR 15–45 dB).
+//! Each copy draws, in this order (uniform unless said):
+//! - a time shift: 0..1 hop dropped at the start, so frames fall at other sample offsets;
+//! - a speaker/microphone band limit: 2nd-order Butterworth high-pass at 60–300 Hz, and with
+//!   probability ½ a 2nd-order low-pass at 4–7.5 kHz;
+//! - a peaking EQ of ±6 dB, quality 1, at 150 Hz–5 kHz (log-uniform);
+//! - with probability ½, a room: RT60 0.2–0.8 s, direct-to-reverberant ratio −6…+6 dB;
+//! - with probability 0.8, noise at 10–40 dB SNR, pink or white (½ each);
+//! - a level of −40…+12 dB, saturating like an ADC, then rounding to `i16` (so quiet copies
+//!   meet the 16-bit floor a real capture does).
 
-use genre_core::config::{HOP, SAMPLE_RATE_HZ};
+use genre_core::config::HOP;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::capture::{self, Colour, Condition};
+
 /// Bumped whenever the recipe changes, so cached augmented features are recomputed.
-pub const RECIPE_VERSION: u32 = 1;
-
-/// A transposed direct-form-II biquad (RBJ audio-EQ cookbook coefficients).
-struct Biquad {
-    b: [f64; 3],
-    a: [f64; 2],
-    z: [f64; 2],
-}
-
-impl Biquad {
-    fn new(b: [f64; 3], a0: f64, a: [f64; 2]) -> Self {
-        Self {
-            b: b.map(|v| v / a0),
-            a: a.map(|v| v / a0),
-            z: [0.0; 2],
-        }
-    }
-
-    /// Low- or high-pass with quality `q` at `f0` Hz.
-    fn pass(f0: f64, q: f64, high: bool) -> Self {
-        let w0 = core::f64::consts::TAU * f0 / f64::from(SAMPLE_RATE_HZ);
-        let (sin, cos) = w0.sin_cos();
-        let alpha = sin / (2.0 * q);
-        let b = if high {
-            [(1.0 + cos) / 2.0, -(1.0 + cos), (1.0 + cos) / 2.0]
-        } else {
-            [(1.0 - cos) / 2.0, 1.0 - cos, (1.0 - cos) / 2.0]
-        };
-        Self::new(b, 1.0 + alpha, [-2.0 * cos, 1.0 - alpha])
-    }
-
-    /// Peaking EQ of `gain_db` at `f0` Hz with quality `q`.
-    fn peak(f0: f64, q: f64, gain_db: f64) -> Self {
-        let amp = 10f64.powf(gain_db / 40.0);
-        let w0 = core::f64::consts::TAU * f0 / f64::from(SAMPLE_RATE_HZ);
-        let (sin, cos) = w0.sin_cos();
-        let alpha = sin / (2.0 * q);
-        Self::new(
-            [1.0 + alpha * amp, -2.0 * cos, 1.0 - alpha * amp],
-            1.0 + alpha / amp,
-            [-2.0 * cos, 1.0 - alpha / amp],
-        )
-    }
-
-    fn run(&mut self, x: f64) -> f64 {
-        let y = self.b[0] * x + self.z[0];
-        self.z[0] = self.b[1] * x - self.a[0] * y + self.z[1];
-        self.z[1] = self.b[2] * x - self.a[1] * y;
-        y
-    }
-}
+pub const RECIPE_VERSION: u32 = 2;
 
 /// Returns augmented copy number `copy` of `pcm`, drawn from `seed` (deterministic).
 pub fn augment(pcm: &[i16], seed: u64, copy: usize) -> Vec<i16> {
     let mut rng =
         ChaCha8Rng::seed_from_u64(seed ^ (copy as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    let shift = rng.random_range(0..HOP).min(pcm.len());
-    let mut filters = vec![Biquad::pass(rng.random_range(60.0..300.0), 0.707, true)];
-    if rng.random_bool(0.5) {
-        filters.push(Biquad::pass(rng.random_range(3500.0..7500.0), 0.707, false));
-    }
-    let f_eq = 150.0 * (5000.0f64 / 150.0).powf(rng.random::<f64>());
-    filters.push(Biquad::peak(f_eq, 1.0, rng.random_range(-6.0..6.0)));
-    let gain = 10f64.powf(rng.random_range(-18.0..6.0) / 20.0);
-    let snr_db: f64 = rng.random_range(15.0..45.0);
+    capture::apply(pcm, &recipe(&mut rng), rng.random())
+}
 
-    let mut y: Vec<f64> = pcm[shift..]
-        .iter()
-        .map(|&s| filters.iter_mut().fold(f64::from(s), |x, f| f.run(x)) * gain)
-        .collect();
-    let power = y.iter().map(|v| v * v).sum::<f64>() / y.len().max(1) as f64;
-    let noise_rms = (power / 10f64.powf(snr_db / 10.0)).sqrt();
-    // Uniform noise on [-a, a] has RMS a/√3.
-    let amp = noise_rms * 3f64.sqrt();
-    for v in &mut y {
-        *v += rng.random_range(-1.0..=1.0) * amp;
+/// One copy's chain of capture stages.
+fn recipe(rng: &mut ChaCha8Rng) -> Condition {
+    let mut stages = vec![
+        Condition::Offset {
+            max_samples: HOP - 1,
+        },
+        Condition::HighPass {
+            hz: rng.random_range(60.0..300.0),
+        },
+    ];
+    if rng.random_bool(0.5) {
+        stages.push(Condition::LowPass {
+            hz: rng.random_range(4000.0..7500.0),
+        });
     }
-    y.iter()
-        .map(|v| v.round().clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16)
-        .collect()
+    stages.push(Condition::Peak {
+        hz: 150.0 * (5000.0f64 / 150.0).powf(rng.random::<f64>()),
+        gain_db: rng.random_range(-6.0..6.0),
+    });
+    if rng.random_bool(0.5) {
+        stages.push(Condition::Room {
+            rt60_s: rng.random_range(0.2..0.8),
+            drr_db: rng.random_range(-6.0..6.0),
+        });
+    }
+    if rng.random_bool(0.8) {
+        stages.push(Condition::Noise {
+            colour: if rng.random_bool(0.5) {
+                Colour::Pink
+            } else {
+                Colour::White
+            },
+            snr_db: rng.random_range(10.0..40.0),
+        });
+    }
+    stages.push(Condition::Level {
+        db: rng.random_range(-40.0..12.0),
+    });
+    Condition::Chain(stages)
 }
 
 #[cfg(test)]
@@ -109,13 +85,35 @@ mod tests {
         assert_ne!(a, augment(&pcm, 7, 1));
         // The shift drops fewer than one hop of samples.
         assert!(pcm.len() - a.len() < HOP);
+        assert!(augment(&[], 7, 0).is_empty());
     }
 
     #[test]
-    fn high_pass_removes_dc() {
-        let mut hp = Biquad::pass(100.0, 0.707, true);
-        let last = (0..16_000).map(|_| hp.run(1000.0)).last().unwrap_or(0.0);
-        // After 1 s a 100 Hz high-pass has settled far below 1e-3 of the input step.
-        assert!(last.abs() < 1.0, "{last}");
+    fn copies_cover_the_ranges() {
+        let recipes: Vec<Vec<Condition>> = (0..200)
+            .map(|seed| match recipe(&mut ChaCha8Rng::seed_from_u64(seed)) {
+                Condition::Chain(stages) => stages,
+                other => vec![other],
+            })
+            .collect();
+        let count =
+            |f: &dyn Fn(&Condition) -> bool| recipes.iter().filter(|r| r.iter().any(f)).count();
+        let rooms = count(&|c| matches!(c, Condition::Room { .. }));
+        let noisy = count(&|c| matches!(c, Condition::Noise { .. }));
+        let pink = count(&|c| {
+            matches!(
+                c,
+                Condition::Noise {
+                    colour: Colour::Pink,
+                    ..
+                }
+            )
+        });
+        let quiet = count(&|c| matches!(c, Condition::Level { db } if *db < -30.0));
+        let loud = count(&|c| matches!(c, Condition::Level { db } if *db > 6.0));
+        assert!((70..130).contains(&rooms), "{rooms}");
+        assert!((140..185).contains(&noisy), "{noisy}");
+        assert!((50..110).contains(&pink), "{pink}");
+        assert!(quiet > 20 && loud > 10, "{quiet} {loud}");
     }
 }

@@ -15,6 +15,16 @@ use crate::train::window_starts;
 pub trait WindowClassifier {
     /// Log-probabilities after running a fresh state over `window`.
     fn window_log_probs(&mut self, window: &[FeatureFrame; WINDOW_FRAMES]) -> [f32; N_GENRES];
+
+    /// The window's readout in Q16 for the running decision (`genre_core::decision`): the
+    /// integer engine's exact logits; for the float engine its log-probabilities rounded to
+    /// Q16 (they differ from the logits by one constant per window, which the running
+    /// decision's comparisons of sums cancel).
+    fn window_q16(&mut self, window: &[FeatureFrame; WINDOW_FRAMES]) -> [i32; N_GENRES] {
+        let q16 = f32::from(1u16 << 8) * f32::from(1u16 << 8);
+        self.window_log_probs(window)
+            .map(|v| (v * q16).round().clamp(i32::MIN as f32, i32::MAX as f32) as i32)
+    }
 }
 
 /// The f32 reference engine with its model.
@@ -58,16 +68,6 @@ impl<'a> IntClassifier<'a> {
         Ok(Self { model })
     }
 
-    /// The model's label of genre `g`.
-    pub fn label(&self, g: usize) -> &'a str {
-        self.model.label(g)
-    }
-
-    /// The parsed model.
-    pub fn model(&self) -> &Model<'a> {
-        &self.model
-    }
-
     /// Integer (Q16) logits of one window's frames under the device's window rule
     /// (`genre_core::stream::WindowRule`, fresh for each window).
     pub fn window_logits(&self, window: &[FeatureFrame; WINDOW_FRAMES]) -> [i32; N_GENRES] {
@@ -84,6 +84,10 @@ impl<'a> IntClassifier<'a> {
 impl WindowClassifier for IntClassifier<'_> {
     fn window_log_probs(&mut self, window: &[FeatureFrame; WINDOW_FRAMES]) -> [f32; N_GENRES] {
         log_softmax(&dequantize_logits(&self.window_logits(window)))
+    }
+
+    fn window_q16(&mut self, window: &[FeatureFrame; WINDOW_FRAMES]) -> [i32; N_GENRES] {
+        self.window_logits(window)
     }
 }
 

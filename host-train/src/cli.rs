@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 
-/// Train, evaluate, quantise, export and run the tinygenre music-genre classifier.
+/// Train, evaluate, quantise and export the tinygenre music-genre classifier.
 ///
 /// The main command, `train`, runs the 5-fold cross-validation, trains the final model on all
 /// clips, quantises it and writes the complete `weights/` folder (blob, model card, plots).
+/// Predicting with a blob is the `tinygenre` binary's job (`cargo run --release -p tinygenre
+/// -- predict FILE`).
 #[derive(Debug, Parser)]
 #[command(name = "host-train", version, about, long_about)]
 pub struct Cli {
@@ -25,10 +27,6 @@ pub enum Command {
     /// 5-fold cross-validation only: float and integer engines side by side; writes
     /// cv-report.json and the plots into --out.
     Eval(TrainArgs),
-    /// Predict the genre of audio files (WAV, AU, MP3, FLAC, OGG) with the integer engine.
-    Predict(PredictArgs),
-    /// Print the 33 feature frames the frontend computes for an audio file.
-    Features(FeaturesArgs),
 }
 
 /// Options shared by `train` and `eval`.
@@ -62,6 +60,11 @@ pub struct TrainArgs {
     /// share drawn uniformly from [0, this], and the loss blended likewise (0: off).
     #[arg(long, default_value_t = 0.5)]
     pub mixup: f64,
+    /// Feature masking (SpecAugment-style): the probability that a training window has one
+    /// feature group (MFCC, centroid, chroma or contrast) zeroed in normalised units, and,
+    /// independently, a span of up to 16 frames zeroed (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    pub feature_mask: f64,
     /// Per epoch, how many times each clip is cut into windows (each time with a randomly
     /// drawn variant and start offset).
     #[arg(long, default_value_t = 1)]
@@ -87,38 +90,6 @@ pub struct TrainArgs {
     pub cache: Option<PathBuf>,
 }
 
-/// Options of `predict`.
-#[derive(Debug, Args)]
-pub struct PredictArgs {
-    /// Audio files to classify.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// Weights blob [default: the shipped weights/tinygenre.tgm].
-    #[arg(long)]
-    pub weights: Option<PathBuf>,
-    /// One JSON object per line and file: {"file","genre","top3":[[label,prob],…]} or
-    /// {"file","error"}.
-    #[arg(long, conflicts_with = "window_logits")]
-    pub json: bool,
-    /// For each non-overlapping 94-frame window from the start (state reset per window,
-    /// partial tail dropped) print `window <index> <top1> <l0> … <l9>` with the integer
-    /// engine's window readout (Q16 logits of the mean top-layer state over frames 47..93),
-    /// then `running <index> <genre> <n>/10 <m0> … <m9>`, the running decision over the last
-    /// 10 windows (mean logits, hysteresis): exactly what the firmware prints.
-    #[arg(long)]
-    pub window_logits: bool,
-}
-
-/// Options of `features`.
-#[derive(Debug, Args)]
-pub struct FeaturesArgs {
-    /// Audio file.
-    pub file: PathBuf,
-    /// Comma-separated with a header row naming the 33 features.
-    #[arg(long)]
-    pub csv: bool,
-}
-
 /// Validated training configuration.
 #[derive(Debug, Clone)]
 pub struct TrainConfig {
@@ -132,6 +103,7 @@ pub struct TrainConfig {
     pub dropout: f64,
     pub input_noise: f64,
     pub mixup: f64,
+    pub feature_mask: f64,
     pub passes: usize,
     pub threads: usize,
     pub clips_per_genre: Option<usize>,
@@ -169,6 +141,9 @@ impl TrainArgs {
         if !(0.0..=0.5).contains(&self.mixup) {
             bail!("--mixup must be in [0, 0.5]");
         }
+        if !(0.0..=1.0).contains(&self.feature_mask) {
+            bail!("--feature-mask must be in [0, 1]");
+        }
         if self.passes == 0 {
             bail!("--passes must be at least 1");
         }
@@ -193,6 +168,7 @@ impl TrainArgs {
             dropout: self.dropout,
             input_noise: self.input_noise,
             mixup: self.mixup,
+            feature_mask: self.feature_mask,
             passes: self.passes,
             threads: self.threads,
             clips_per_genre: self.clips_per_genre,

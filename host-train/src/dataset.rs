@@ -32,6 +32,8 @@ pub struct Clip {
     pub genre: usize,
     /// Cross-validation fold, `0..N_FOLDS`.
     pub fold: usize,
+    /// Listed in `other-artists.txt`: a clip of an artist the numbered clips do not cover.
+    pub other_artist: bool,
 }
 
 /// Lists the clips under `dir`, with folds from `dir/folds.csv` where listed and otherwise by
@@ -50,6 +52,7 @@ pub fn load(dir: &Path, clips_per_genre: Option<usize>) -> Result<Vec<Clip>> {
         );
     }
     let folds = read_folds(&dir.join("folds.csv"))?;
+    let other_artists = read_other_artists(&dir.join("other-artists.txt"));
     let mut clips = Vec::new();
     for (genre, name) in GENRES.iter().enumerate() {
         let gdir = genres_dir.join(name);
@@ -81,11 +84,13 @@ pub fn load(dir: &Path, clips_per_genre: Option<usize>) -> Result<Vec<Clip>> {
                 Some(_) => bail!("folds.csv gives {rel} a genre other than its folder"),
                 None => (rank / 2) % N_FOLDS,
             };
+            let other_artist = other_artists.contains(&rel);
             clips.push(Clip {
                 path,
                 name: rel,
                 genre,
                 fold,
+                other_artist,
             });
         }
     }
@@ -97,6 +102,18 @@ pub fn load(dir: &Path, clips_per_genre: Option<usize>) -> Result<Vec<Clip>> {
         );
     }
     Ok(clips)
+}
+
+/// The clip paths (relative, as in `folds.csv`) listed in `other-artists.txt`, one per line;
+/// a missing file lists none.
+fn read_other_artists(path: &Path) -> std::collections::HashSet<String> {
+    fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Reads `folds.csv` into `path → (genre index, fold)`; a missing file gives an empty map.

@@ -3,7 +3,7 @@
 //! integer (genre-core `QuantEngine` on the exported blob) side by side.
 
 use anyhow::{bail, Result};
-use genre_core::config::{N_GENRES, WINDOW_FRAMES};
+use genre_core::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
 use serde::Serialize;
 use tch::Device;
 
@@ -11,6 +11,8 @@ use crate::classify::{argmax, clip_decision};
 use crate::dataset::{Clip, N_FOLDS};
 use crate::export;
 use crate::features::ClipFeatures;
+use crate::robustness::{self, Robustness};
+use crate::shown::{self, Shown};
 use crate::train::{self, EpochStats, Hyper, Validation};
 
 /// Counts per (true genre, predicted genre).
@@ -27,6 +29,10 @@ pub struct FoldResult {
     pub window_disagreements: usize,
     pub windows: usize,
     pub train_seconds: f64,
+    /// What the board would show on this fold's held-out clips (device windows, running
+    /// decision), float and integer engine.
+    pub shown_float: Shown,
+    pub shown_int: Shown,
 }
 
 /// One clip's outcome.
@@ -46,6 +52,18 @@ pub struct CvReport {
     pub clips: usize,
     pub float_correct: usize,
     pub int_correct: usize,
+    /// The clips of `other-artists.txt` alone: clips, float and integer correct.
+    pub other_artist_clips: usize,
+    pub other_artist_float_correct: usize,
+    pub other_artist_int_correct: usize,
+    /// Mean per-genre recall over every clip.
+    pub balanced_accuracy_float: f64,
+    pub balanced_accuracy_int: f64,
+    /// What the board shows, all folds together.
+    pub shown_float: Shown,
+    pub shown_int: Shown,
+    /// Held-out clips under capture conditions, and the level sweep.
+    pub robustness: Robustness,
     /// Rows: true genre; columns: predicted genre (label order of the model).
     pub confusion_float: Confusion,
     pub confusion_int: Confusion,
@@ -70,6 +88,14 @@ pub fn cross_validate(
         clips: 0,
         float_correct: 0,
         int_correct: 0,
+        other_artist_clips: 0,
+        other_artist_float_correct: 0,
+        other_artist_int_correct: 0,
+        balanced_accuracy_float: 0.0,
+        balanced_accuracy_int: 0.0,
+        shown_float: Shown::default(),
+        shown_int: Shown::default(),
+        robustness: Robustness::default(),
         confusion_float: [[0; N_GENRES]; N_GENRES],
         confusion_int: [[0; N_GENRES]; N_GENRES],
         per_clip: Vec::new(),
@@ -119,6 +145,8 @@ pub fn cross_validate(
             window_disagreements: 0,
             windows: 0,
             train_seconds,
+            shown_float: Shown::default(),
+            shown_int: Shown::default(),
         };
         for &i in &test {
             let frames = &feats[i][0];
@@ -135,6 +163,11 @@ pub fn cross_validate(
             let (fp, ip) = (argmax(&fl), argmax(&il));
             result.float_correct += usize::from(fp == genre);
             result.int_correct += usize::from(ip == genre);
+            if clips[i].other_artist {
+                report.other_artist_clips += 1;
+                report.other_artist_float_correct += usize::from(fp == genre);
+                report.other_artist_int_correct += usize::from(ip == genre);
+            }
             result.windows += ftops.len();
             result.window_disagreements += ftops.iter().zip(&itops).filter(|(a, b)| a != b).count();
             report.confusion_float[genre][fp] += 1;
@@ -147,6 +180,16 @@ pub fn cross_validate(
                 int: crate::dataset::GENRES[ip],
             });
         }
+        let held_out: Vec<(&[FeatureFrame], usize)> = test
+            .iter()
+            .map(|&i| (&feats[i][0][..], clips[i].genre))
+            .collect();
+        result.shown_float = shown::measure(&mut float, &held_out);
+        result.shown_int = shown::measure(&mut int, &held_out);
+        report.shown_float.merge(&result.shown_float);
+        report.shown_int.merge(&result.shown_int);
+        let rob = robustness::measure(&exported, clips, &test, fold_hyper.seed)?;
+        report.robustness.merge(&rob);
         eprintln!(
             "fold {fold}: float {}/{}, int {}/{} (window top-1 disagreements {}/{}), {:.0} s",
             result.float_correct,
@@ -163,9 +206,76 @@ pub fn cross_validate(
         report.histories.push((fold, trained.history));
         report.folds.push(result);
     }
-    eprintln!(
-        "cross-validation: float {}/{}, int {}/{}",
-        report.float_correct, report.clips, report.int_correct, report.clips
-    );
+    report.balanced_accuracy_float = balanced_accuracy(&report.confusion_float);
+    report.balanced_accuracy_int = balanced_accuracy(&report.confusion_int);
+    print_summary(&report);
+    robustness::print(&report.robustness);
     Ok(report)
+}
+
+/// Mean per-genre recall (genres without clips are left out).
+pub fn balanced_accuracy(confusion: &Confusion) -> f64 {
+    let recalls: Vec<f64> = confusion
+        .iter()
+        .enumerate()
+        .filter_map(|(g, row)| {
+            let n: u32 = row.iter().sum();
+            (n > 0).then(|| f64::from(row[g]) / f64::from(n))
+        })
+        .collect();
+    recalls.iter().sum::<f64>() / recalls.len().max(1) as f64
+}
+
+/// The figures users need, on stderr.
+fn print_summary(r: &CvReport) {
+    eprintln!(
+        "cross-validation: float {}/{}, int {}/{}; balanced accuracy float {:.3}, int {:.3}",
+        r.float_correct,
+        r.clips,
+        r.int_correct,
+        r.clips,
+        r.balanced_accuracy_float,
+        r.balanced_accuracy_int
+    );
+    eprintln!(
+        "  other-artist clips: float {}/{}, int {}/{}",
+        r.other_artist_float_correct,
+        r.other_artist_clips,
+        r.other_artist_int_correct,
+        r.other_artist_clips
+    );
+    for (name, s) in [("float", &r.shown_float), ("int", &r.shown_int)] {
+        let at: Vec<String> = shown::CHECKPOINTS_S
+            .iter()
+            .zip(s.running_correct.iter().zip(&s.running_clips))
+            .map(|(t, (c, n))| format!("{t:.0} s {c}/{n}"))
+            .collect();
+        eprintln!(
+            "  shown ({name}): windows {}/{} right; running decision {}; medley {:.1} flips/min, \
+             {}/{} changes followed, median delay {}",
+            s.windows_correct,
+            s.windows,
+            at.join(", "),
+            s.flips_per_minute(),
+            s.switch_delays_s.len(),
+            s.medley_changes,
+            s.median_delay_s()
+                .map_or_else(|| "-".to_owned(), |d| format!("{d:.1} s"))
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balanced_accuracy_is_the_mean_recall_of_present_genres() {
+        let mut c: Confusion = [[0; N_GENRES]; N_GENRES];
+        c[0][0] = 9; // genre 0: 9 of 10 right
+        c[0][1] = 1;
+        c[1][1] = 1; // genre 1: 1 of 2 right
+        c[1][0] = 1;
+        assert!((balanced_accuracy(&c) - 0.7).abs() < 1e-12);
+    }
 }

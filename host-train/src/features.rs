@@ -187,16 +187,3 @@ fn write_cache(path: &Path, frames: &[FeatureFrame]) -> Result<()> {
     }
     write_atomic(path, &bytes)
 }
-
-/// Names of the 33 features, in frame order.
-pub fn feature_names() -> Vec<String> {
-    use genre_core::config::{N_CHROMA, N_CONTRAST_BANDS, N_MFCC};
-    const PITCH: [&str; 12] = [
-        "C", "Cs", "D", "Ds", "E", "F", "Fs", "G", "Gs", "A", "As", "B",
-    ];
-    let mut names: Vec<String> = (0..N_MFCC).map(|i| format!("mfcc{i}")).collect();
-    names.push("centroid_hz".into());
-    names.extend(PITCH.iter().take(N_CHROMA).map(|p| format!("chroma_{p}")));
-    names.extend((0..=N_CONTRAST_BANDS).map(|i| format!("contrast{i}")));
-    names
-}

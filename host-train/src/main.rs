@@ -1,10 +1,10 @@
-//! `host-train`: train, evaluate, quantise, export and run tinygenre models.
+//! `host-train`: train, evaluate, quantise and export tinygenre models (inference on the host
+//! is the `tinygenre` binary of `cli/`, which needs no libtorch).
 //!
 //! Thin binary: arguments → validated configuration → the command's `run`. Modules, one per
 //! concern:
 //! - [`cli`]: arguments and their validation;
-//! - [`commands`]: the `train` and `eval` commands; [`predict`]: the `predict` and `features`
-//!   commands;
+//! - [`commands`]: the `train` and `eval` commands;
 //! - [`dataset`]: GTZAN layout and the 5-fold split; [`augment`]: audio-domain augmentation;
 //!   [`features`]: frontend features and their cache;
 //! - [`device`]: libtorch device; [`train`]: the tch model and training loop;
@@ -15,6 +15,7 @@
 
 mod atomic;
 mod augment;
+mod capture;
 mod classify;
 mod cli;
 mod commands;
@@ -23,8 +24,9 @@ mod device;
 mod eval;
 mod export;
 mod features;
-mod predict;
 mod report;
+mod robustness;
+mod shown;
 mod train;
 
 use std::process::ExitCode;
@@ -36,8 +38,6 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Train(args) => args.validate().and_then(|c| commands::train(&c)),
         cli::Command::Eval(args) => args.validate().and_then(|c| commands::eval(&c)),
-        cli::Command::Predict(args) => predict::run(&args),
-        cli::Command::Features(args) => predict::features(&args),
     };
     match result {
         Ok(code) => code,

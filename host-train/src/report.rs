@@ -387,3 +387,134 @@ pub fn plot_learning_curves(
         Ok(())
     })
 }
+
+/// One group of bars per category, one bar per series, values in `0..=1` (shares).
+fn bar_panel(
+    area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+    caption: &str,
+    categories: &[String],
+    series: &[(&str, Vec<f64>, RGBColor)],
+) -> Result<()> {
+    let e = |e: DrawingAreaErrorKind<_>| anyhow!("{e:?}");
+    let n = categories.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..n, 0f64..1.0)
+        .map_err(e)?;
+    let names = categories.to_vec();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(categories.len() * 2 + 1)
+        .x_label_formatter(&move |x| {
+            let k = x.floor() as usize;
+            if (x - x.floor() - 0.5).abs() < 1e-6 {
+                names.get(k).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .x_label_style(
+            ("sans-serif", 12)
+                .into_font()
+                .transform(FontTransform::Rotate90),
+        )
+        .y_desc("share of clips / windows right")
+        .y_label_formatter(&|y| format!("{:.0} %", 100.0 * y))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(e)?;
+    let width = 0.8 / series.len().max(1) as f64;
+    for (s, (name, values, colour)) in series.iter().enumerate() {
+        let c = *colour;
+        chart
+            .draw_series(values.iter().enumerate().map(|(k, &v)| {
+                let x0 = k as f64 + 0.1 + s as f64 * width;
+                Rectangle::new([(x0, 0.0), (x0 + width, v)], c.filled())
+            }))
+            .map_err(e)?
+            .label(*name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(e)?;
+    Ok(())
+}
+
+/// What the board shows (each window; the running decision 10, 20, 30 s in) and the
+/// robustness table (clip decisions under capture conditions), float and integer engine.
+///
+/// # Errors
+/// Drawing or writing fails.
+pub fn plot_device_and_capture(path: &Path, cv: &CvReport) -> Result<()> {
+    const FLOAT: RGBColor = RGBColor(31, 119, 180);
+    const INT: RGBColor = RGBColor(214, 39, 40);
+    let share = |a: usize, b: usize| a as f64 / b.max(1) as f64;
+    let shown = |s: &crate::shown::Shown| -> Vec<f64> {
+        let mut v = vec![share(s.windows_correct, s.windows)];
+        v.extend((0..3).map(|i| share(s.running_correct[i], s.running_clips[i])));
+        v
+    };
+    let mut shown_categories = vec!["window".to_owned()];
+    shown_categories.extend(
+        crate::shown::CHECKPOINTS_S
+            .iter()
+            .map(|t| format!("{t:.0} s")),
+    );
+    let rob = &cv.robustness;
+    // Short names under the bars; the card and `eval` print the full ones.
+    let short = |name: &str| -> String {
+        name.replace("level ", "")
+            .replace("pink noise ", "pink ")
+            .replace(" clipped", " clip")
+            .replace("room RT60 ", "room ")
+            .replace("speaker band 250 Hz-6 kHz", "speaker")
+            .replace("over the air", "air")
+            .replace("random offset", "offset")
+    };
+    let conditions: Vec<String> = rob.conditions.iter().map(|c| short(&c.condition)).collect();
+    let rob_float: Vec<f64> = rob
+        .conditions
+        .iter()
+        .map(|c| share(c.float_correct, c.clips))
+        .collect();
+    let rob_int: Vec<f64> = rob
+        .conditions
+        .iter()
+        .map(|c| share(c.int_correct, c.clips))
+        .collect();
+    render_png(path, (1300, 560), |root| {
+        let (left, right) = root.split_horizontally(460);
+        bar_panel(
+            &left,
+            &format!(
+                "Board: each window, running decision 10/20/30 s in ({:.1}/{:.1} flips/min)",
+                cv.shown_float.flips_per_minute(),
+                cv.shown_int.flips_per_minute()
+            ),
+            &shown_categories,
+            &[
+                ("float", shown(&cv.shown_float), FLOAT),
+                ("integer", shown(&cv.shown_int), INT),
+            ],
+        )?;
+        bar_panel(
+            &right,
+            &format!(
+                "Clip decisions under capture conditions (level sweep: {}/{} unchanged)",
+                rob.level_sweep_unchanged, rob.level_sweep_clips
+            ),
+            &conditions,
+            &[("float", rob_float, FLOAT), ("integer", rob_int, INT)],
+        )
+    })
+}

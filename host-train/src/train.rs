@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Result};
 use genre_core::config::{
-    FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, POOL_FROM, WINDOW_FRAMES,
+    FeatureFrame, CENTROID_OFFSET, CHROMA_OFFSET, CONTRAST_OFFSET, HIDDEN, MFCC_OFFSET, N_FEATURES,
+    N_GENRES, N_LAYERS, POOL_FROM, WINDOW_FRAMES,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -44,6 +45,8 @@ pub struct Hyper {
     pub input_noise: f64,
     /// Largest mixup share of the shuffled partner window (0: off).
     pub mixup: f64,
+    /// Probability of masking a feature group, and independently a time span, per window.
+    pub feature_mask: f64,
     /// Per-step decay of the exponential moving average of the weights, which is what is
     /// validated and exported (smooths the epoch-to-epoch jitter of a tiny dataset).
     pub ema_decay: f64,
@@ -66,6 +69,7 @@ impl Hyper {
             passes: c.passes,
             input_noise: c.input_noise,
             mixup: c.mixup,
+            feature_mask: c.feature_mask,
             ema_decay: 0.99,
             stride_frames: STRIDE,
             seed: c.seed,
@@ -317,6 +321,34 @@ pub struct Validation<'a> {
     pub labels: Vec<usize>,
 }
 
+/// Feature groups that masking zeroes as a whole: MFCC, centroid, chroma, contrast.
+const MASK_GROUPS: [(usize, usize); 4] = [
+    (MFCC_OFFSET, CENTROID_OFFSET),
+    (CENTROID_OFFSET, CHROMA_OFFSET),
+    (CHROMA_OFFSET, CONTRAST_OFFSET),
+    (CONTRAST_OFFSET, N_FEATURES),
+];
+/// Longest masked time span, frames.
+const MASK_SPAN: usize = 16;
+
+/// SpecAugment-style masking of one normalised window (frame-major, `N_FEATURES` per frame):
+/// with probability `p` one feature group is zeroed over the whole window, and with
+/// probability `p` every feature of a span of 1..=16 frames.
+fn mask_window(window: &mut [f32], p: f64, rng: &mut ChaCha8Rng) {
+    let frames = window.len() / N_FEATURES;
+    if rng.random_bool(p) {
+        let (from, to) = MASK_GROUPS[rng.random_range(0..MASK_GROUPS.len())];
+        for frame in window.chunks_exact_mut(N_FEATURES) {
+            frame[from..to].fill(0.0);
+        }
+    }
+    if frames > 0 && rng.random_bool(p) {
+        let span = rng.random_range(1..=MASK_SPAN.min(frames));
+        let start = rng.random_range(0..=frames - span);
+        window[start * N_FEATURES..(start + span) * N_FEATURES].fill(0.0);
+    }
+}
+
 /// Trains a model on `train` (features and genre of each clip).
 ///
 /// # Errors
@@ -394,8 +426,12 @@ pub fn train(
         for batch in order.chunks(hyper.batch) {
             xbuf.clear();
             for &(c, v, s) in batch {
+                let first = xbuf.len();
                 for frame in &train[c][v][s..s + WINDOW_FRAMES] {
                     norm.apply(frame, &mut xbuf);
+                }
+                if hyper.feature_mask > 0.0 {
+                    mask_window(&mut xbuf[first..], hyper.feature_mask, &mut rng);
                 }
             }
             let x = Tensor::from_slice(&xbuf)

@@ -248,10 +248,24 @@ class RunningDecision:
         return dict(genre=self.shown, windows=n, mean_logits=mean)
 
 
+def relative_level(frames):
+    """Model input: MFCC c0 minus its running mean (EMA, factor 2^-LEVEL_MEAN_SHIFT, started at
+    the first c0), in f32 operations as core/src/level.rs specifies."""
+    alpha = np.float32(2.0 ** -c.LEVEL_MEAN_SHIFT)
+    out = np.array(frames, dtype=np.float32)
+    mean = None
+    for t in range(len(out)):
+        c0 = np.float32(out[t][c.MFCC_OFFSET])
+        mean = c0 if mean is None else np.float32(mean + np.float32(np.float32(c0 - mean) * alpha))
+        out[t][c.MFCC_OFFSET] = np.float32(c0 - mean)
+    return out
+
+
 def windows(blob, frames):
-    """The device's rule: consecutive non-overlapping windows of WINDOW_FRAMES frames from the
-    start, a fresh state each, readout at the window's end; a partial window is dropped; the
-    running decision after each window."""
+    """The device's rule on the stream's frames (c0 made relative first): consecutive
+    non-overlapping windows of WINDOW_FRAMES frames from the start, a fresh state each, readout
+    at the window's end; a partial window is dropped; the running decision after each window."""
+    frames = relative_level(frames)
     engine = Engine(blob)
     running = RunningDecision()
     out = []

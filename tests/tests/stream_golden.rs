@@ -159,12 +159,15 @@ fn stream_windows_of_the_shipped_weights_are_exact_in_blocks_of_any_size() {
 }
 
 #[test]
-fn the_window_rule_on_the_golden_features_gives_the_same_windows() {
+fn level_then_window_rule_on_the_golden_features_gives_the_same_windows() {
     let (g, blob) = golden();
     let m = Model::parse(&blob).expect("shipped weights parse");
     for s in &g.signals {
         let mut rule = Box::new(WindowRule::new());
-        let got: Vec<_> = read_features(&s.features)
+        // The stream makes c0 relative before the window rule sees a frame.
+        let mut frames = read_features(&s.features);
+        genre_core::level::apply_to_stream(&mut frames);
+        let got: Vec<_> = frames
             .iter()
             .filter_map(|f| rule.push_frame(&m, f))
             .collect();
@@ -201,4 +204,21 @@ fn top1_is_the_first_largest_logit() {
     assert_eq!(argmax(&[1, 7, 7, -3, 0, 0, 0, 0, 0, 7]), 1);
     assert_eq!(argmax(&[-5, -9, -9, -9, -9, -9, -9, -9, -9, -9]), 0);
     assert_eq!(argmax(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), 9);
+}
+
+#[test]
+fn a_gain_leaves_the_relative_level_almost_unchanged() {
+    // c0 relative to its running mean: a gain adds a constant to c0, which cancels.
+    let (g, _) = golden();
+    let mut frames = read_features(&g.signals[0].features);
+    let mut louder = frames.clone();
+    for f in &mut louder {
+        f[0] += 123.0;
+    }
+    genre_core::level::apply_to_stream(&mut frames);
+    genre_core::level::apply_to_stream(&mut louder);
+    for (a, b) in frames.iter().zip(&louder) {
+        assert!((a[0] - b[0]).abs() < 1e-3, "{} vs {}", a[0], b[0]);
+        assert_eq!(a[1..], b[1..]);
+    }
 }

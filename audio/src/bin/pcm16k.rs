@@ -1,5 +1,6 @@
 //! `pcm16k IN OUT.raw`: writes the 16 kHz mono `i16` little-endian PCM of any supported audio
-//! file, atomically (a temporary file in OUT's directory, renamed over OUT when complete).
+//! file of any length, streamed in constant memory, atomically (a temporary file in OUT's
+//! directory, renamed over OUT when complete).
 //! Exit code 0 on success, 1 with a message on stderr on any error.
 
 use std::io::{BufWriter, Write};
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
 
 /// Converts `input` and writes it to `output`; returns the sample count.
 fn run(input: &Path, output: &Path) -> Result<usize, String> {
-    let pcm = genre_audio::load_pcm16k(input).map_err(|e| e.to_string())?;
+    let mut stream = genre_audio::Pcm16kStream::open(input).map_err(|e| e.to_string())?;
     let dir = match output.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -34,11 +35,15 @@ fn run(input: &Path, output: &Path) -> Result<usize, String> {
     let write_err = |e: std::io::Error| format!("{}: cannot write: {e}", output.display());
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
     let mut writer = BufWriter::new(tmp);
-    for s in &pcm {
-        writer.write_all(&s.to_le_bytes()).map_err(write_err)?;
+    let mut samples = 0;
+    while let Some(block) = stream.next_block().map_err(|e| e.to_string())? {
+        for s in block {
+            writer.write_all(&s.to_le_bytes()).map_err(write_err)?;
+        }
+        samples += block.len();
     }
     let tmp = writer.into_inner().map_err(|e| write_err(e.into_error()))?;
     tmp.as_file().sync_all().map_err(write_err)?;
     tmp.persist(output).map_err(|e| write_err(e.error))?;
-    Ok(pcm.len())
+    Ok(samples)
 }
