@@ -497,7 +497,7 @@ pub fn plot_device_and_capture(path: &Path, cv: &CvReport) -> Result<()> {
         bar_panel(
             &left,
             &format!(
-                "Board: each window, running decision 10/20/30 s in ({:.1}/{:.1} flips/min)",
+                "What the board shows ({:.1} / {:.1} flips/min)",
                 cv.shown_float.flips_per_minute(),
                 cv.shown_int.flips_per_minute()
             ),
