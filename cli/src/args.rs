@@ -27,7 +27,7 @@ pub enum Command {
     /// Classify live audio, window by window, with the running decision over the last 30 s.
     #[command(long_about = LISTEN_ABOUT)]
     Listen(ListenArgs),
-    /// Print the 33 features per 32 ms frame that the model reads (librosa's definitions).
+    /// Print the 33 features per 32 ms frame (librosa's definitions) that the model is fed.
     #[command(long_about = FEATURES_ABOUT)]
     Features(FeaturesArgs),
 }
@@ -54,9 +54,10 @@ with the `mic` feature: cargo install --path cli --features mic (ALSA headers on
 libasound2-dev). Stop with Ctrl-C.";
 
 const FEATURES_ABOUT: &str = "\
-Print the 33 features per frame that the model reads, one frame per line: 13 MFCC, spectral
-centroid (Hz), 12 chroma, 7 spectral contrast (dB), librosa's definitions at 16 kHz with
-n_fft 1024 and hop 512 (32 ms). Streams: any length, constant memory.";
+Print the 33 features per frame, one frame per line: 13 MFCC, spectral centroid (Hz), 12
+chroma, 7 spectral contrast (dB), librosa's definitions at 16 kHz with n_fft 1024 and hop 512
+(32 ms). The model is fed these with MFCC c0 made relative to its running mean (level
+invariance). Streams: any length, constant memory.";
 
 /// Options of `predict`.
 #[derive(Debug, Args)]
