@@ -1,14 +1,12 @@
 //! What the commands make of the stream's windows: window probabilities, the mean
 //! log-probability decision over several windows, and times.
 
-use genre_core::config::{HOP, N_GENRES, RUNNING_WINDOWS, SAMPLE_RATE_HZ, WINDOW_FRAMES};
+pub use genre_core::config::WINDOW_SECONDS;
+use genre_core::config::{N_GENRES, RUNNING_WINDOWS};
 use genre_core::decision::Running;
 use genre_core::format::Model;
 use genre_core::lstm::{log_softmax, softmax};
 use genre_core::quant::{dequantize_logits, probabilities};
-
-/// Length of one window in seconds (94 hops of 32 ms: 3.008 s).
-pub const WINDOW_SECONDS: f64 = (WINDOW_FRAMES * HOP) as f64 / SAMPLE_RATE_HZ as f64;
 
 /// A genre decision with the probabilities behind it.
 #[derive(Debug, Clone, Copy, PartialEq)]

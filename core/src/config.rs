@@ -45,6 +45,8 @@ pub const LEVEL_MEAN_SHIFT: u32 = 5;
 
 /// Frames per classification window (94 frames ≈ 3.0 s), as the original project's 3 s.
 pub const WINDOW_FRAMES: usize = 94;
+/// Length of one window in seconds (94 hops of 32 ms: 3.008 s).
+pub const WINDOW_SECONDS: f64 = (WINDOW_FRAMES * HOP) as f64 / SAMPLE_RATE_HZ as f64;
 /// First step of a window (0-based) whose top-layer hidden state enters the window's
 /// readout: the logits are the head applied to the mean of `h` over steps `POOL_FROM..`, so
 /// the second half of the window (1.5 s) votes, not only its last frame.

@@ -6,7 +6,7 @@ use anyhow::{anyhow, Result};
 use genre_core::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
 use genre_core::format::Model;
 use genre_core::lstm::{log_softmax, FloatEngine, FloatModel};
-use genre_core::quant::dequantize_logits;
+use genre_core::quant::{dequantize_logits, LOGIT_FRAC_BITS};
 use genre_core::stream::WindowRule;
 
 use crate::train::window_starts;
@@ -21,7 +21,7 @@ pub trait WindowClassifier {
     /// Q16 (they differ from the logits by one constant per window, which the running
     /// decision's comparisons of sums cancel).
     fn window_q16(&mut self, window: &[FeatureFrame; WINDOW_FRAMES]) -> [i32; N_GENRES] {
-        let q16 = f32::from(1u16 << 8) * f32::from(1u16 << 8);
+        let q16 = (1u32 << LOGIT_FRAC_BITS) as f32;
         self.window_log_probs(window)
             .map(|v| (v * q16).round().clamp(i32::MIN as f32, i32::MAX as f32) as i32)
     }

@@ -96,7 +96,7 @@ pub fn measure(
                 .with_context(|| format!("robustness: {}", clip.name))?;
             let mut float = exported.float_classifier();
             let mut int = exported.int_classifier()?;
-            let per_condition = conditions
+            let per_condition: Vec<(Option<usize>, Option<usize>)> = conditions
                 .iter()
                 .enumerate()
                 .map(|(k, (_, condition))| {
@@ -105,11 +105,20 @@ pub fn measure(
                     (decide(&mut float, &frames), decide(&mut int, &frames))
                 })
                 .collect();
+            // Gains the table already scored (clean is 0 dB) are not run again.
             let sweep = SWEEP_DB
                 .iter()
                 .map(|&db| {
-                    let gained = capture::apply(&pcm, &Condition::level(db), seed);
-                    decide(&mut int, &model_input(&gained))
+                    let gain = if db == 0.0 {
+                        Condition::Clean
+                    } else {
+                        Condition::level(db)
+                    };
+                    let scored = conditions.iter().position(|(_, c)| *c == gain);
+                    scored.map_or_else(
+                        || decide(&mut int, &model_input(&capture::apply(&pcm, &gain, seed))),
+                        |k| per_condition[k].1,
+                    )
                 })
                 .collect();
             Ok((per_condition, sweep))

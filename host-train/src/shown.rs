@@ -12,14 +12,14 @@
 //! Cached features are per clip, so the medley joins feature frames, not audio: the frames at
 //! a join differ slightly from those of joined audio.
 
+use genre_core::config::WINDOW_SECONDS;
 use genre_core::config::{FeatureFrame, HOP, N_GENRES, SAMPLE_RATE_HZ, WINDOW_FRAMES};
 use genre_core::decision::RunningDecision;
+use genre_core::stream::argmax;
 use serde::Serialize;
 
 use crate::classify::WindowClassifier;
 
-/// Seconds per window (94 hops of 32 ms).
-pub const WINDOW_SECONDS: f64 = (WINDOW_FRAMES * HOP) as f64 / SAMPLE_RATE_HZ as f64;
 /// The running decision is scored after this many windows of each clip (10, 20, 30 s).
 pub const CHECKPOINTS_S: [f64; 3] = [10.0, 20.0, 30.0];
 
@@ -78,15 +78,14 @@ impl Shown {
 /// window's own top-1.
 fn stream(c: &mut dyn WindowClassifier, frames: &[FeatureFrame]) -> Vec<(usize, usize)> {
     let mut running = RunningDecision::new();
-    frames
-        .chunks_exact(WINDOW_FRAMES)
-        .filter_map(|w| w.first_chunk::<WINDOW_FRAMES>())
+    let (windows, _) = frames.as_chunks::<WINDOW_FRAMES>();
+    windows
+        .iter()
         .enumerate()
         .map(|(i, window)| {
             let q16 = c.window_q16(window);
-            let top1 = (0..N_GENRES).fold(0, |b, g| if q16[g] > q16[b] { g } else { b });
             let index = u32::try_from(i).unwrap_or(u32::MAX);
-            (top1, running.push(index, &q16).genre)
+            (argmax(&q16), running.push(index, &q16).genre)
         })
         .collect()
 }

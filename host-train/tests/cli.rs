@@ -7,24 +7,9 @@ use std::process::{Command, Output};
 
 use genre_core::config::{FINGERPRINT, GENRES, N_GENRES};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// The GTZAN folder, or `None` (test skipped) when it is absent outside CI.
 fn gtzan() -> Option<PathBuf> {
-    let dir = std::env::var_os("GTZAN_DIR")
-        .map_or_else(|| workspace().join("../shared/gtzan"), PathBuf::from);
-    if dir.join("genres").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "GTZAN_DIR ({}) is missing under CI=true",
-        dir.display()
-    );
-    eprintln!("skipped: no GTZAN at {}", dir.display());
-    None
+    tinygenre_tests::frontend_golden::gtzan_or_skip()
 }
 
 fn run(args: &[&str]) -> Output {

@@ -306,6 +306,18 @@ pub fn gtzan_dir() -> PathBuf {
     std::env::var_os("GTZAN_DIR").map_or_else(|| repo_root().join("../shared/gtzan"), PathBuf::from)
 }
 
+/// The GTZAN folder ([`gtzan_dir`]) when it holds `genres/`; otherwise [`missing`]: `None`
+/// (the caller skips), or a panic under `CI=true`.
+#[must_use]
+pub fn gtzan_or_skip() -> Option<PathBuf> {
+    let dir = gtzan_dir();
+    if dir.join("genres").is_dir() {
+        return Some(dir);
+    }
+    missing(&format!("no GTZAN at {} (set GTZAN_DIR)", dir.display()));
+    None
+}
+
 /// For a missing external resource: panics under `CI=true`, otherwise prints why the test is
 /// skipped and returns (the caller then returns).
 ///
