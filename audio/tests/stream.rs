@@ -191,18 +191,7 @@ fn gtzan_clips_and_formats_stream_to_the_same_samples() {
         .collect();
     files.sort();
     // One 22 050 Hz clip per genre and one of the 16 kHz other-artist clips.
-    for genre in [
-        "blues",
-        "classical",
-        "country",
-        "disco",
-        "hiphop",
-        "jazz",
-        "metal",
-        "pop",
-        "reggae",
-        "rock",
-    ] {
+    for genre in genre_core::config::GENRES {
         files.push(dir.join(format!("genres/{genre}/{genre}.00001.wav")));
     }
     files.push(dir.join("genres/blues/blues.00016.wav"));
