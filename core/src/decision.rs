@@ -19,11 +19,9 @@
 //!    when `sum[best] - sum[s] > SWITCH_MARGIN_Q16 · n`;
 //! 4. the mean logits are `sum / n`, rounded half away from zero.
 
-use core::fmt;
-
 use crate::config::{N_GENRES, RUNNING_WINDOWS, SWITCH_MARGIN_Q16};
 use crate::format::Model;
-use crate::stream::write_values;
+use crate::report::{Line, LineBuilder};
 
 /// Largest magnitude of a readout value the running decision takes in, Q16 (1024.0).
 pub const LOGIT_LIMIT_Q16: i32 = 1 << 26;
@@ -55,31 +53,18 @@ impl Running {
     /// (without the newline), printed after each window's line by the QEMU firmware and by
     /// `predict --window-logits`.
     #[must_use]
-    pub fn line<'a>(&'a self, model: &'a Model<'a>) -> RunningLine<'a> {
-        RunningLine {
-            running: self,
-            model,
-        }
-    }
-}
-
-/// A [`Running`] formatted as its report line.
-pub struct RunningLine<'a> {
-    running: &'a Running,
-    model: &'a Model<'a>,
-}
-
-impl fmt::Display for RunningLine<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.running;
-        write!(
-            f,
-            "running {} {} {}/{RUNNING_WINDOWS}",
-            r.index,
-            self.model.label(r.genre),
-            r.windows
-        )?;
-        write_values(f, &r.mean_logits)
+    pub fn line(&self, model: &Model<'_>) -> Line {
+        LineBuilder::new()
+            .text("running ")
+            .int(self.index)
+            .text(" ")
+            .text(model.label(self.genre))
+            .text(" ")
+            .int(self.windows)
+            .text("/")
+            .int(RUNNING_WINDOWS as u8)
+            .values(&self.mean_logits)
+            .finish()
     }
 }
 

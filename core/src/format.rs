@@ -70,6 +70,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 
 /// Why a blob was rejected. Each is a distinct, checkable kind; none is a panic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum FormatError {
     /// Shorter than the header.

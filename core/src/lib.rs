@@ -22,6 +22,7 @@ pub mod fixed;
 pub mod format;
 pub mod lstm;
 pub mod quant;
+pub mod report;
 
 pub mod centroid;
 pub mod chroma;

@@ -13,14 +13,13 @@
 //! A [`Stopwatch`] measures the frontend and the engine separately for the device's cost
 //! report; callers that do not measure pass `&()`.
 
-use core::fmt;
-
 use crate::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
 use crate::decision::{Running, RunningDecision};
 use crate::format::Model;
 use crate::frontend::Frontend;
 use crate::level::RelativeLevel;
 use crate::quant::QuantEngine;
+use crate::report::{Line, LineBuilder};
 
 /// One finished classification window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,35 +37,15 @@ impl Window {
     /// The report line `window <index> <top1-label> <l0> … <l9>` (without the newline): what
     /// the QEMU firmware prints and `predict --window-logits` prints on the host.
     #[must_use]
-    pub fn line<'a>(&'a self, model: &'a Model<'a>) -> WindowLine<'a> {
-        WindowLine {
-            window: self,
-            model,
-        }
+    pub fn line(&self, model: &Model<'_>) -> Line {
+        LineBuilder::new()
+            .text("window ")
+            .int(self.index)
+            .text(" ")
+            .text(model.label(self.top1))
+            .values(&self.logits)
+            .finish()
     }
-}
-
-/// A [`Window`] formatted as its report line.
-pub struct WindowLine<'a> {
-    window: &'a Window,
-    model: &'a Model<'a>,
-}
-
-impl fmt::Display for WindowLine<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let w = self.window;
-        write!(f, "window {} {}", w.index, self.model.label(w.top1))?;
-        write_values(f, &w.logits)
-    }
-}
-
-/// ` v0 v1 … v9`: the values of a report line (one copy in flash for every line kind; over a
-/// slice the optimiser cannot see the length of, so that it is one loop, not ten calls).
-#[inline(never)]
-pub(crate) fn write_values(f: &mut fmt::Formatter<'_>, values: &[i32; N_GENRES]) -> fmt::Result {
-    core::hint::black_box(&values[..])
-        .iter()
-        .try_for_each(|v| write!(f, " {v}"))
 }
 
 /// Index of the largest logit, the first one on a tie.

@@ -11,7 +11,7 @@
 mod board;
 mod led;
 
-use defmt::{info, Display2Format};
+use defmt::info;
 use embassy_executor::Spawner;
 use embassy_nrf::config::HfclkSource;
 use embassy_nrf::gpio::{Level, Output, OutputDrive};
@@ -50,7 +50,7 @@ async fn main(_spawner: Spawner) {
 
     let model = match Model::parse(WEIGHTS) {
         Ok(model) => model,
-        Err(e) => defmt::panic!("the embedded weights do not parse: {}", Display2Format(&e)),
+        Err(e) => defmt::panic!("the embedded weights do not parse: {}", e),
     };
 
     let mut led = led::RgbLed::new(board.pwm, board.led_red, board.led_green, board.led_blue);

@@ -10,16 +10,15 @@
 #![no_std]
 #![no_main]
 
-mod clock;
-mod stack;
-
 use core::ffi::CStr;
 
 use cortex_m_rt::entry;
 use genre_core::format::Model;
 use genre_core::stream::Stream;
-use semihosting::{eprintln, fs::File, io::Read, println, process};
+use heapless::String;
+use semihosting::{fs::File, io::Read, process};
 use static_cell::StaticCell;
+use tinygenre_qemu::{clock, print_line, stack};
 use tinygenre_weights::WEIGHTS;
 
 /// Samples per block, as one half of a double-buffered DMA capture would deliver them.
@@ -34,7 +33,9 @@ static STREAM: StaticCell<Stream> = StaticCell::new();
 #[entry]
 fn main() -> ! {
     let painted = stack::paint();
-    let mut core = cortex_m::Peripherals::take().expect("first and only take");
+    let Some(mut core) = cortex_m::Peripherals::take() else {
+        fail(1, "error: the core peripherals were taken twice")
+    };
     let watch = clock::SysTickWatch::start(&mut core.SYST);
 
     let mut path = [0u8; MAX_PATH + 1];
@@ -42,19 +43,12 @@ fn main() -> ! {
         Ok(args) => args,
         Err(message) => fail(1, message),
     };
-    let model = match Model::parse(WEIGHTS) {
-        Ok(model) => model,
-        Err(e) => {
-            eprintln!("error: the embedded weights do not parse: {e}");
-            process::exit(2)
-        }
+    let Ok(model) = Model::parse(WEIGHTS) else {
+        // The reason (a `FormatError`) is printed by the host: `tinygenre predict --weights`.
+        fail(2, "error: the embedded weights do not parse")
     };
     let Ok(mut file) = File::open(path) else {
-        eprintln!(
-            "error: cannot open {}",
-            path.to_str().unwrap_or("the PCM file")
-        );
-        process::exit(1)
+        fail(1, "error: cannot open the PCM file")
     };
 
     let stream = STREAM.init_with(Stream::new);
@@ -70,8 +64,8 @@ fn main() -> ! {
             *sample = i16::from_le_bytes([le[0], le[1]]);
         }
         stream.push(&model, &pcm[..samples], &watch, |window, running| {
-            println!("{}", window.line(&model));
-            println!("{}", running.line(&model));
+            print_line(&window.line(&model), false);
+            print_line(&running.line(&model), false);
         });
         if n < bytes.len() {
             break;
@@ -119,37 +113,78 @@ fn read_block(file: &mut File, buf: &mut [u8]) -> semihosting::io::Result<usize>
     Ok(filled)
 }
 
+/// One line of the cost report: `bench <name>: ` and then `parts`, numbers in decimal.
+fn bench_line(name: &str, parts: &[Part<'_>]) {
+    let mut line = String::<128>::new();
+    // The longest report line is 90 bytes.
+    for text in ["bench ", name, ": "] {
+        line.push_str(text).ok();
+    }
+    for part in parts {
+        match *part {
+            Part::Text(text) => line.push_str(text).ok(),
+            Part::Int(n) => line.push_str(itoa::Buffer::new().format(n)).ok(),
+        };
+    }
+    print_line(&line, false);
+}
+
+/// A piece of a [`bench_line`].
+enum Part<'a> {
+    Text(&'a str),
+    Int(u64),
+}
+
 /// Prints the cost report: instructions per hop for the frontend and the LSTM, per window
 /// end, and the peak stack.
 fn report(stream: &Stream, watch: &clock::SysTickWatch, painted: &stack::Painted) {
+    use Part::{Int, Text};
     let calibration = watch.calibrate();
-    let per_tick = calibration.per_tick();
+    let per_tick = u64::from(calibration.per_tick());
     let costs = stream.costs();
-    let insns = |ticks: u64| ticks * u64::from(per_tick);
-    println!(
-        "bench systick: {} instructions in {} ticks = {per_tick} instructions per tick",
-        calibration.instructions, calibration.ticks
+    let insns = |ticks: u64| Int(ticks * per_tick);
+    bench_line(
+        "systick",
+        &[
+            Int(u64::from(calibration.instructions)),
+            Text(" instructions in "),
+            Int(u64::from(calibration.ticks)),
+            Text(" ticks = "),
+            Int(per_tick),
+            Text(" instructions per tick"),
+        ],
     );
-    println!("bench hops: {}", costs.frames);
-    println!(
-        "bench frontend: {} instructions per hop (mean), {} per {BLOCK}-sample block (max)",
-        insns(costs.frontend_per_hop()),
-        insns(u64::from(costs.frontend_block.max)),
+    bench_line("hops", &[Int(u64::from(costs.frames))]);
+    bench_line(
+        "frontend",
+        &[
+            insns(costs.frontend_per_hop()),
+            Text(" instructions per hop (mean), "),
+            insns(u64::from(costs.frontend_block.max)),
+            Text(" per 256-sample block (max)"),
+        ],
     );
-    println!(
-        "bench lstm: {} instructions per hop (mean), {} (max)",
-        insns(costs.lstm_per_hop()),
-        insns(u64::from(costs.lstm_frame.max)),
+    bench_line(
+        "lstm",
+        &[
+            insns(costs.lstm_per_hop()),
+            Text(" instructions per hop (mean), "),
+            insns(u64::from(costs.lstm_frame.max)),
+            Text(" (max)"),
+        ],
     );
-    println!(
-        "bench window-end: {} instructions per window (max)",
-        insns(u64::from(costs.window_end.max)),
+    bench_line(
+        "window-end",
+        &[
+            insns(u64::from(costs.window_end.max)),
+            Text(" instructions per window (max)"),
+        ],
     );
-    println!("bench stack: {} bytes peak", painted.peak());
+    bench_line("stack", &[Int(painted.peak() as u64), Text(" bytes peak")]);
 }
 
 /// Prints `message` on semihosting stderr and exits with `status`.
 fn fail(status: i32, message: &str) -> ! {
-    eprintln!("{message}");
+    print_line(message, true);
     process::exit(status)
 }

@@ -10,6 +10,8 @@ use cortex_m_rt::entry;
 use genre_core::arch::{arm_dsp, portable, GateOperand};
 use genre_core::config::{HIDDEN, N_FEATURES};
 use semihosting::{println, process};
+// The shared panic handler.
+use tinygenre_qemu as _;
 
 /// Random trials per operand kind (the extremes come on top).
 const TRIALS: u32 = 300;
