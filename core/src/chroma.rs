@@ -1,7 +1,7 @@
 //! Chroma from the power spectrum (`librosa.feature.chroma_stft(tuning=0.0, norm=inf)`).
 
+use crate::arch::dot_f32;
 use crate::config::{N_BINS, N_CHROMA};
-use crate::mel::dot;
 use crate::tables::{CHROMA_CLASS_RUNS, CHROMA_RUN_LEN, CHROMA_RUN_START, CHROMA_WEIGHTS};
 
 /// Projects `power` onto the 12 pitch classes (sparse librosa chroma filterbank) and divides
@@ -21,7 +21,7 @@ pub fn chroma(power: &[f32; N_BINS], chroma: &mut [f32; N_CHROMA]) {
             .zip(&CHROMA_RUN_LEN[r..r + runs])
         {
             let (start, len) = (usize::from(start), usize::from(len));
-            acc = dot(acc, &CHROMA_WEIGHTS[w..w + len], &power[start..start + len]);
+            acc = dot_f32(acc, &CHROMA_WEIGHTS[w..w + len], &power[start..start + len]);
             w += len;
         }
         r += runs;

@@ -1,5 +1,6 @@
 //! Slaney mel filterbank (sparse, from [`crate::tables`]) and librosa's `power_to_db`.
 
+use crate::arch::dot_f32;
 use crate::config::{AMIN, N_BINS, N_MELS};
 use crate::tables::{MEL_LEN, MEL_START, MEL_WEIGHTS};
 
@@ -9,7 +10,7 @@ pub fn mel_power(power: &[f32; N_BINS], mel: &mut [f32; N_MELS]) {
     let mut w = 0;
     for ((out, &start), &len) in mel.iter_mut().zip(MEL_START.iter()).zip(MEL_LEN.iter()) {
         let (start, len) = (usize::from(start), usize::from(len));
-        *out = dot(0.0, &MEL_WEIGHTS[w..w + len], &power[start..start + len]);
+        *out = dot_f32(0.0, &MEL_WEIGHTS[w..w + len], &power[start..start + len]);
         w += len;
     }
 }
@@ -21,26 +22,4 @@ pub fn mel_power(power: &[f32; N_BINS], mel: &mut [f32; N_MELS]) {
 #[must_use]
 pub fn power_to_db(p: f32) -> f32 {
     10.0 * libm::log10f(if p > AMIN { p } else { AMIN })
-}
-
-/// `acc + Σ a[i]·b[i]` over the common length, added strictly in index order (so the result
-/// is the same as a plain loop's); unrolled by four, which the compiler does not do for a
-/// serial float sum.
-#[must_use]
-#[inline(never)] // inlined into its callers, it measured slower on the M4F
-pub(crate) fn dot(mut acc: f32, a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (a1, b1) = (a4.remainder(), b4.remainder());
-    for (x, y) in a4.zip(b4) {
-        acc += x[0] * y[0];
-        acc += x[1] * y[1];
-        acc += x[2] * y[2];
-        acc += x[3] * y[3];
-    }
-    for (&x, &y) in a1.iter().zip(b1) {
-        acc += x * y;
-    }
-    acc
 }

@@ -1,6 +1,7 @@
 //! MFCC: orthonormal DCT-II of the mel spectrum in dB, first `N_MFCC` coefficients
 //! (`librosa.feature.mfcc(S=power_to_db(mel, top_db=None))`).
 
+use crate::arch::dot_f32;
 use crate::config::{N_MELS, N_MFCC};
 use crate::mel::power_to_db;
 use crate::tables::DCT;
@@ -13,10 +14,6 @@ pub fn mfcc(mel: &mut [f32; N_MELS], mfcc: &mut [f32; N_MFCC]) {
         *m = power_to_db(*m);
     }
     for (out, row) in mfcc.iter_mut().zip(DCT.chunks_exact(N_MELS)) {
-        let mut acc = 0.0f32;
-        for (&d, &m) in row.iter().zip(mel.iter()) {
-            acc += d * m;
-        }
-        *out = acc;
+        *out = dot_f32(0.0, row, mel);
     }
 }

@@ -9,9 +9,10 @@
 //! |---|---|---|
 //! | [`FeatureOperand`], [`HiddenOperand`]: one gate's 64 `i8` weight rows · an input | Rust, four rows per block | `sxtb16`/`smlad` assembly |
 //! | [`sqrt_in_place`]: correctly rounded `f32` square roots | `libm::sqrtf` | `vsqrt.f32` assembly |
+//! | [`dot_f32`]: `f32` dot products of the filterbanks and the DCT, in index order | Rust, unrolled by four | `vldmia`/`vmla.f32` assembly |
 //!
-//! Integer sums are exact and both square roots round correctly, so both rooms give the same
-//! bits. [`portable`] is compiled on every target, so that a test on the device
+//! Integer sums are exact, both square roots round correctly, and both float dot products
+//! round each product and then each sum in the same order, so both rooms give the same bits. [`portable`] is compiled on every target, so that a test on the device
 //! (`firmware/qemu`'s `kernel-check`) can compare it with `arm_dsp` on random rows.
 //!
 //! Stable rustc does not expose the Arm `dsp` target feature to `cfg`; a hard-float Arm core
@@ -26,9 +27,9 @@ pub mod portable;
 pub mod arm_dsp;
 
 #[cfg(arm_dsp)]
-pub use arm_dsp::{sqrt_in_place, FeatureOperand, HiddenOperand};
+pub use arm_dsp::{dot_f32, sqrt_in_place, FeatureOperand, HiddenOperand};
 #[cfg(not(arm_dsp))]
-pub use portable::{sqrt_in_place, FeatureOperand, HiddenOperand};
+pub use portable::{dot_f32, sqrt_in_place, FeatureOperand, HiddenOperand};
 
 /// A layer input prepared for the dot-product kernel: the features (layer 0) or a packed
 /// hidden state (layer 1 and both recurrences), of `LEN` values.
