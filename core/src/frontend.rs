@@ -115,7 +115,9 @@ impl Frontend {
         }
     }
 
-    /// Features of the full frame in `samples`.
+    /// Features of the full frame in `samples`. Out of line, so that the per-hop work is
+    /// compiled as genre-core's code (at its opt-level), not inlined into a caller's closure.
+    #[inline(never)]
     fn frame(&mut self) -> FeatureFrame {
         let mut out = [0.0; N_FEATURES];
         power_spectrum(&self.samples, &mut self.scratch, &mut self.spectrum);

@@ -92,7 +92,10 @@ impl WindowRule {
         self.step(model, frame).then(|| self.close(model))
     }
 
-    /// Steps the engine; `true` when the frame completes a window.
+    /// Steps the engine; `true` when the frame completes a window. Out of line, so that the
+    /// per-hop work is compiled as genre-core's code (at its opt-level), not inlined into a
+    /// caller's generic closure.
+    #[inline(never)]
     fn step(&mut self, model: &Model<'_>, frame: &FeatureFrame) -> bool {
         self.engine.step(model, &model.quantize_input(frame));
         self.frames_in_window += 1;
