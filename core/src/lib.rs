@@ -26,6 +26,7 @@ pub mod quant;
 pub mod centroid;
 pub mod chroma;
 pub mod contrast;
+pub mod fft;
 pub mod frontend;
 pub mod level;
 pub mod mel;
