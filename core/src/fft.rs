@@ -6,18 +6,22 @@
 //!
 //! - decimation in frequency, natural-order input: the first radix-4 stage reads the i16
 //!   frame and multiplies by the window on the way in (no separate window pass);
-//! - radix-4 stages, then one twiddle-free radix-8 stage; every butterfly stores its outputs
-//!   in bit-reversed order, so `Z[f]` lands at position `rev9(f)`, and the split reads it
-//!   there (`rbit`) instead of permuting in a pass of its own;
-//! - the split writes `|X[k]|²` directly, four bins per iteration (`k`, `256 - k`,
-//!   `256 + k`, `512 - k` share one twiddle), without storing the complex spectrum;
-//! - one table, a quarter wave of cosine computed at compile time; each twiddle set of a
-//!   radix-4 stage is `W`, `W²`, `W³` from one table entry.
+//! - two more radix-4 stages, then the last, twiddle-free radix-8 stage fused with the real
+//!   split; every butterfly keeps its outputs in bit-reversed order, so `Z[f]` lands at
+//!   position `rev9(f)` and the split reads it there (`rbit`) instead of permuting in a pass
+//!   of its own;
+//! - the split writes `|X[k]|²` directly, without storing the complex spectrum;
+//! - one table, a quarter wave of cosine computed at compile time; a radix-4 stage's `W²` and
+//!   `W³` are products of `W`.
 //!
 //! Why our own rather than `microfft` (radix-2, a separate bit-reversal pass, then our window
 //! and power passes): on the M4F (QEMU instruction count, `scripts/firmware-bench`) window +
-//! FFT + power took 59,440 instructions per hop and 12.7 KB of flash (code and tables, window
-//! included); this module takes 43,360 and 5.8 KB.
+//! FFT + power took 59,440 instructions per hop and 12.4 KB of flash (code and tables, window
+//! included); this module takes 39,440 and 6.4 KB, at about the same error
+//! (`tests/frontend_fft.rs`: largest error / bound 0.65, microfft 0.61; with exact `W²`,
+//! `W³` it would be 0.60, for another 2 KB of table).
+
+use core::hint::black_box;
 
 use crate::config::{N_BINS, N_FFT};
 
@@ -176,34 +180,31 @@ fn stage<const L: usize>(z: &mut [[f32; 2]; M]) {
     }
 }
 
-/// Last stage: an 8-point DFT of every block of 8 points, outputs in bit-reversed order.
-fn last_stage(z: &mut [[f32; 2]; M]) {
+/// Even outputs `X[0], X[2], X[4], X[6]` of the 8-point DFT of `a`.
+fn dft8_even(a: &[Complex; 8]) -> [Complex; 4] {
+    let [y0, y4, y2, y6] = dft4([0, 1, 2, 3].map(|m| a[m].add(a[m + 4])));
+    [y0, y2, y4, y6]
+}
+
+/// Odd outputs `X[1], X[3], X[5], X[7]` of the 8-point DFT of `a`: [`dft4`] of the
+/// differences `a[m] - a[m + 4]` times `W8^m`.
+fn dft8_odd(a: &[Complex; 8]) -> [Complex; 4] {
     let r = core::f32::consts::FRAC_1_SQRT_2;
-    for block in z.as_chunks_mut::<8>().0 {
-        let a = block.map(Complex::load);
-        let u = [0, 1, 2, 3].map(|m| a[m].add(a[m + 4]));
-        let d = [0, 1, 2, 3].map(|m| a[m].sub(a[m + 4]));
-        // d[m] · W8^m: 1, (1 - i)/√2, -i, -(1 + i)/√2.
-        let v = [
-            d[0],
-            Complex {
-                re: (d[1].re + d[1].im) * r,
-                im: (d[1].im - d[1].re) * r,
-            },
-            d[2].mul_neg_i(),
-            Complex {
-                re: (d[3].im - d[3].re) * r,
-                im: -((d[3].re + d[3].im) * r),
-            },
-        ];
-        let (lo, hi) = block.split_at_mut(4);
-        for (out, y) in lo.iter_mut().zip(dft4(u)) {
-            *out = y.store();
-        }
-        for (out, y) in hi.iter_mut().zip(dft4(v)) {
-            *out = y.store();
-        }
-    }
+    let d = [0, 1, 2, 3].map(|m| a[m].sub(a[m + 4]));
+    // d[m] · W8^m: 1, (1 - i)/√2, -i, -(1 + i)/√2.
+    let [y1, y5, y3, y7] = dft4([
+        d[0],
+        Complex {
+            re: (d[1].re + d[1].im) * r,
+            im: (d[1].im - d[1].re) * r,
+        },
+        d[2].mul_neg_i(),
+        Complex {
+            re: (d[3].im - d[3].re) * r,
+            im: -((d[3].re + d[3].im) * r),
+        },
+    ]);
+    [y1, y3, y5, y7]
 }
 
 /// `|X[k]|²` and `|X[M - k]|²` from `Z[k]` and `Z[M - k]` (`w = W^k`): with
@@ -222,30 +223,39 @@ fn split_pair(zk: Complex, zmk: Complex, w: Complex) -> (f32, f32) {
     (a.add(g).norm_sqr(), a.sub(g).norm_sqr())
 }
 
-/// Real split: the power spectrum from the bit-reversed half-length FFT `z`.
-fn split_power(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
-    // Z[f] is at position rev9(f).
-    let at = |f: usize| Complex::load(z[((f as u32).reverse_bits() >> (32 - M.ilog2())) as usize]);
-    let z0 = at(0);
+/// Last stage and real split: the 8-point DFTs of the blocks of `z` (radix-4 stages done),
+/// then the power spectrum. Block `rev6(f)` holds `Z[f + 64·j]` (`f < 64`, `j = 0..8`) in
+/// bit-reversed order; the even outputs of block `f` and the odd ones of block `64 - f` hold
+/// the partners `Z[M - k]` of each other's `Z[k]`, and make 8 bins. (Each iteration computes
+/// half of two blocks' DFTs: a whole pair of blocks does not fit the M4F's 32 registers.)
+fn last_stage_and_split(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
+    const S: usize = M / 8;
+    let (blocks, []) = z.as_chunks::<8>() else {
+        unreachable!("M is a multiple of 8")
+    };
+    let block = |f: usize| {
+        blocks[((f as u32).reverse_bits() >> (32 - S.ilog2())) as usize].map(Complex::load)
+    };
+    let a = block(0);
+    let [z0, z128, z256, z384] = dft8_even(&a);
+    let [z64, z192, z320, z448] = dft8_odd(&a);
     power[0] = (2.0 * (z0.re + z0.im)) * (2.0 * (z0.re + z0.im));
     power[M] = (2.0 * (z0.re - z0.im)) * (2.0 * (z0.re - z0.im));
-    power[M / 2] = 4.0 * at(M / 2).norm_sqr();
-    for k in 1..M / 4 {
-        let (p, q) = split_pair(at(k), at(M - k), twiddle(k));
-        power[k] = p;
-        power[M - k] = q;
-        // W^(M/2 - k) = -i · conj(W^k).
-        let w = Complex {
-            re: COS[N_FFT / 4 - k],
-            im: -COS[k],
-        };
-        let (p, q) = split_pair(at(M / 2 - k), at(M / 2 + k), w);
-        power[M / 2 - k] = p;
-        power[M / 2 + k] = q;
+    power[M / 2] = 4.0 * z256.norm_sqr();
+    for (k, zk, zmk) in [(S, z64, z448), (2 * S, z128, z384), (3 * S, z192, z320)] {
+        (power[k], power[M - k]) = split_pair(zk, zmk, twiddle(k));
     }
-    let (p, q) = split_pair(at(M / 4), at(3 * M / 4), twiddle(M / 4));
-    power[M / 4] = p;
-    power[3 * M / 4] = q;
+    for f in 1..S {
+        // Z[f + 2S·q] and Z[S - f + S·(2q + 1)], q = 0..4.
+        let a = dft8_even(&block(f));
+        let b = dft8_odd(&block(S - f));
+        for q in 0..2 {
+            let k = f + 2 * S * q;
+            (power[k], power[M - k]) = split_pair(a[q], b[3 - q], twiddle(k));
+            let k = 2 * S - f + 2 * S * q;
+            (power[k], power[M - k]) = split_pair(b[q], a[3 - q], twiddle(k));
+        }
+    }
 }
 
 /// Writes the one-sided power spectrum `|X[k]|²` (`k = 0..=N_FFT/2`) of
@@ -260,6 +270,10 @@ pub fn power_spectrum(
     work: &mut [f32; N_FFT],
     power: &mut [f32; N_BINS],
 ) {
+    // Opaque addresses: with the buffers at known addresses (the firmware's one static
+    // `Frontend`, after LTO) the loops addressed them from shared bases at offsets beyond
+    // the reach of `vldr`/`vstr`, 1,240 instructions per call more on the M4F.
+    let (frame, work, power) = (black_box(frame), black_box(work), black_box(power));
     let (z, []) = work.as_chunks_mut::<2>() else {
         unreachable!("N_FFT is even")
     };
@@ -267,6 +281,5 @@ pub fn power_spectrum(
     first_stage(frame, window, z);
     stage::<{ M / 4 }>(z);
     stage::<{ M / 16 }>(z);
-    last_stage(z);
-    split_power(z, power);
+    last_stage_and_split(z, power);
 }
