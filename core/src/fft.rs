@@ -17,7 +17,7 @@
 //! Why our own rather than `microfft` (radix-2, a separate bit-reversal pass, then our window
 //! and power passes): on the M4F (QEMU instruction count, `scripts/firmware-bench`) window +
 //! FFT + power took 59,440 instructions per hop and 12.4 KB of flash (code and tables, window
-//! included); this module takes 39,440 and 6.4 KB, at about the same error
+//! included); this module takes 39,320 and 6.4 KB, at about the same error
 //! (`tests/frontend_fft.rs`: largest error / bound 0.65, microfft 0.61; with exact `W²`,
 //! `W³` it would be 0.60, for another 2 KB of table).
 
@@ -146,23 +146,39 @@ fn radix4(a: [Complex; 4], w: &[Complex; 3]) -> [Complex; 4] {
 /// `(frame[2n]·w[2n], frame[2n+1]·w[2n+1])` with `w[i] = window[min(i, N_FFT - i)]`.
 fn first_stage(frame: &[i16; N_FFT], window: &[f32; N_BINS], z: &mut [[f32; 2]; M]) {
     const Q: usize = M / 4;
+    // Sample pairs; window pairs (w[2j], w[2j+1]) read forwards for samples 0..512, and
+    // (w[2j+1], w[2j+2]) read backwards, swapped, for the mirrored samples 512..1024.
+    let (x, []) = frame.as_chunks::<2>() else {
+        unreachable!("N_FFT is even")
+    };
+    let (wf, _) = window.as_chunks::<2>();
+    let (wr, _) = window[1..].as_chunks::<2>();
+    let (quarters, []) = z.as_chunks_mut::<Q>() else {
+        unreachable!("M is a multiple of 4")
+    };
+    let [z0, z1, z2, z3] = quarters else {
+        unreachable!("four quarters")
+    };
     for n in 0..Q {
-        let i = 2 * n;
-        let x = |at: usize, w0: usize, w1: usize| Complex {
-            re: f32::from(frame[at]) * window[w0],
-            im: f32::from(frame[at + 1]) * window[w1],
+        let fwd = |x: [i16; 2], w: [f32; 2]| Complex {
+            re: f32::from(x[0]) * w[0],
+            im: f32::from(x[1]) * w[1],
         };
-        // Samples 0..512 read the window forwards, 512..1024 mirrored.
+        let rev = |x: [i16; 2], w: [f32; 2]| Complex {
+            re: f32::from(x[0]) * w[1],
+            im: f32::from(x[1]) * w[0],
+        };
         let a = [
-            x(i, i, i + 1),
-            x(i + N_FFT / 4, i + N_FFT / 4, i + N_FFT / 4 + 1),
-            x(i + N_FFT / 2, N_FFT / 2 - i, N_FFT / 2 - i - 1),
-            x(i + 3 * N_FFT / 4, N_FFT / 4 - i, N_FFT / 4 - i - 1),
+            fwd(x[n], wf[n]),
+            fwd(x[n + Q], wf[n + Q]),
+            rev(x[n + 2 * Q], wr[2 * Q - 1 - n]),
+            rev(x[n + 3 * Q], wr[Q - 1 - n]),
         ];
-        let y = radix4(a, &twiddles3(n * (N_FFT / M)));
-        for (q, y) in y.into_iter().enumerate() {
-            z[n + q * Q] = y.store();
-        }
+        let [y0, y1, y2, y3] = radix4(a, &twiddles3(n * (N_FFT / M)));
+        z0[n] = y0.store();
+        z1[n] = y1.store();
+        z2[n] = y2.store();
+        z3[n] = y3.store();
     }
 }
 
