@@ -57,7 +57,7 @@ const _: () = {
     assert!(w == tables::CHROMA_WEIGHTS.len());
     assert!(N_FEATURES == CONTRAST_OFFSET + N_CONTRAST);
     assert!(HOP <= N_FFT);
-    // The FFT is microfft's rfft_1024.
+    // The FFT (crate::fft) is written for 1024 points.
     assert!(N_FFT == 1024);
 };
 

@@ -27,6 +27,7 @@ pub mod report;
 pub mod centroid;
 pub mod chroma;
 pub mod contrast;
+pub mod fft;
 pub mod frontend;
 pub mod level;
 pub mod mel;

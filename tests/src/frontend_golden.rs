@@ -104,7 +104,7 @@ pub fn run_frontend(pcm: &[i16]) -> Vec<FeatureFrame> {
 
 /// f32 unit roundoff, 2^-24.
 pub const EPS: f64 = f32::EPSILON as f64 / 2.0;
-/// Per-bin error of the frontend's f32 FFT (microfft, f32 twiddles), in units of
+/// Per-bin error of the frontend's f32 FFT (genre_core::fft, f32 twiddles), in units of
 /// `EPS · log2(N_FFT) · ‖window · frame‖₂`, on top of `8·EPS·|X_k|`: each of the log2 N
 /// stages adds rounding error of about `EPS` relative to the signal's L2 norm. Measured
 /// against an f64 DFT (tests/frontend_fft.rs) the largest is ≈ 3 (tones), so 4 leaves ~30 %.

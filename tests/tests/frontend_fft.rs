@@ -1,10 +1,12 @@
 //! The per-bin error model of the f32 STFT that the frontend tolerances are built on
 //! (`frontend_golden::{fft_abs_err, FFT_REL}`), checked against an f64 DFT of the same
-//! windowed i16 frames: noise, loud and quiet tones, harmonics over noise, full-scale squares.
+//! windowed i16 frames: noise, loud and quiet tones, harmonics over noise, full-scale squares;
+//! and the FFT's compile-time cosine table against f64 `cos`.
 
 use std::f64::consts::PI;
 
 use genre_core::config::{N_BINS, N_FFT, SAMPLE_RATE_HZ};
+use genre_core::fft::COS;
 use genre_core::stft::power_spectrum;
 use tinygenre_tests::frontend_golden::{fft_abs_err, FFT_REL};
 
@@ -79,4 +81,18 @@ fn stft_error_stays_within_the_tolerance_model() {
         }
     }
     eprintln!("largest |X| error / its bound: {worst:.3}");
+}
+
+#[test]
+fn cosine_table_is_f64_cos_rounded_to_f32() {
+    let angle = |j: usize| 2.0 * PI * j as f64 / N_FFT as f64;
+    for (j, &c) in COS.iter().enumerate() {
+        // cos(x) = sin(π/2 - x): f64 `cos` near π/2 is off by 6e-17 there (π/2 rounded).
+        let exact = if 2 * j <= N_FFT / 4 {
+            angle(j).cos()
+        } else {
+            angle(N_FFT / 4 - j).sin()
+        };
+        assert_eq!(c, exact as f32, "COS[{j}]");
+    }
 }
