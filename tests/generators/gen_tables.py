@@ -8,7 +8,9 @@ Tables (all f32, sized by core/src/config.rs, read through config.py):
                    0..=N_FFT/2; the rest mirror them (w[n] = w[N_FFT - n]).
   MEL_*            librosa.filters.mel (Slaney scale and area norm, 0 Hz..Nyquist), stored
                    sparse: each band's first bin, its bin count, and its non-zero weights.
-  DCT              the first N_MFCC rows of the orthonormal DCT-II (scipy.fftpack.dct).
+  DCT_HALF         the first N_MFCC rows of the orthonormal DCT-II (scipy.fftpack.dct), their
+                   first N_MELS/2 columns: row j's column N_MELS-1-i is (-1)^j times column i
+                   (checked here exactly, in f32), so the frontend folds its input instead.
   CHROMA_*         librosa.filters.chroma (tuning 0), stored sparse per pitch class: the
                    class's runs of consecutive FFT bins (first bin, length) and their weights,
                    class after class, so each class is a few dot products. Weights below
@@ -71,9 +73,15 @@ def mel_sparse():
     return starts, lens, weights
 
 
-def dct_rows():
-    d = scipy.fftpack.dct(np.eye(c.N_MELS), type=2, norm="ortho", axis=0)
-    return d[: c.N_MFCC].ravel()
+def dct_half_rows():
+    d = scipy.fftpack.dct(np.eye(c.N_MELS), type=2, norm="ortho", axis=0)[: c.N_MFCC]
+    d = d.astype(np.float32)
+    assert c.N_MELS % 2 == 0
+    half = c.N_MELS // 2
+    for j in range(c.N_MFCC):
+        mirrored = d[j, ::-1][:half] * (1 if j % 2 == 0 else -1)
+        assert np.array_equal(d[j, :half], mirrored), f"DCT row {j} is not (anti)symmetric in f32"
+    return d[:, :half].ravel()
 
 
 def chroma_sparse():
@@ -158,8 +166,9 @@ def render():
         array("MEL_WEIGHTS", "f32", mw,
               doc="Non-zero Slaney mel weights, band after band (`MEL_LEN[b]` each)."),
         "",
-        array("DCT", "f32", dct_rows(),
-              doc="Orthonormal DCT-II, first `N_MFCC` rows of `N_MELS` each (row-major)."),
+        array("DCT_HALF", "f32", dct_half_rows(),
+              doc="Orthonormal DCT-II, first `N_MFCC` rows, columns `0..N_MELS/2` (row-major); "
+                  "row `j`'s column `N_MELS-1-i` is `(-1)^j` times column `i`."),
         "",
         array("CHROMA_CLASS_RUNS", "u8", cr, per_line=12,
               doc="Number of runs of consecutive FFT bins each pitch class sums."),
