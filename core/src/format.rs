@@ -4,9 +4,10 @@
 //! Version 2 is laid out for the Cortex-M4F kernels ([`crate::arch`]): every section starts at
 //! a multiple of 4 bytes, layer 0's rows are padded to whole 4-byte groups, the weight rows of
 //! each block of four are interleaved word by word (one `ldm` loads a word of each), and the
-//! gate epilogue's per-row numbers are one 12-byte record. Parsing assumes no alignment (the
-//! kernels fall back to portable code for a blob that does not start at a multiple of 4; the
-//! firmware embeds it aligned). Version 1 blobs (unpadded, row-major) are refused with
+//! gate epilogue's per-row numbers are one 12-byte record. On the Cortex-M4F build (the
+//! `arm_dsp` kernels load words with `ldm`) the blob must start at a multiple of 4 bytes
+//! ([`FormatError::Misaligned`]; the firmware embeds it so); elsewhere any `&[u8]` parses, so
+//! `include_bytes!` works on the host. Version 1 blobs (unpadded, row-major) are refused with
 //! [`FormatError::UnsupportedVersion`]: re-export them (`tests/generators/convert_v1_to_v2.py`
 //! converts one without retraining).
 //!
@@ -116,6 +117,9 @@ pub enum FormatError {
         /// Version in the blob.
         found: u16,
     },
+    /// On the Cortex-M4F build, whose kernels load the weights as words: the blob does not
+    /// start at a multiple of 4 bytes (embed or copy it aligned).
+    Misaligned,
     /// Trained for another feature/model configuration.
     ConfigMismatch {
         /// This build's [`FINGERPRINT`].
@@ -203,6 +207,10 @@ impl core::fmt::Display for FormatError {
             Self::UnsupportedVersion { found } => write!(
                 f,
                 "weights format version {found} is newer than this build's {VERSION}"
+            ),
+            Self::Misaligned => write!(
+                f,
+                "weights blob does not start at a multiple of 4 bytes (the DSP kernels need it)"
             ),
             Self::ConfigMismatch { expected, found } => write!(
                 f,
@@ -400,7 +408,7 @@ impl<'a> Model<'a> {
     ///
     /// # Errors
     /// Every malformed blob gives one [`FormatError`]: header problems first (truncated,
-    /// magic, version, fingerprint, dimensions), then the size, the CRC, and the contents.
+    /// magic, version, alignment on the Cortex-M4F, fingerprint, dimensions), then the size, the CRC, and the contents.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, FormatError> {
         if bytes.len() < HEADER_LEN {
             return Err(FormatError::Truncated {
@@ -414,6 +422,10 @@ impl<'a> Model<'a> {
         let version = u16::from_le_bytes([bytes[4], bytes[5]]);
         if version != VERSION {
             return Err(FormatError::UnsupportedVersion { found: version });
+        }
+        #[cfg(arm_dsp)]
+        if !(bytes.as_ptr() as usize).is_multiple_of(4) {
+            return Err(FormatError::Misaligned);
         }
         let found = le_i32(&bytes[12..16]) as u32;
         if found != FINGERPRINT {

@@ -16,15 +16,16 @@
 //! input path), two `qadd`, and [`crate::fixed::tanh_q15`]'s interpolation with one
 //! (unaligned) word load of the two neighbouring table entries: about 40 instructions a row.
 //!
-//! Both routines need their weight or record pointer at a multiple of 4 (`ldm`, `ldrd`); for a
-//! blob that does not start at one, the wrappers take the portable code instead.
+//! Both routines need their weight or record pointer at a multiple of 4 (`ldm`, `ldrd`):
+//! [`crate::format::Model::parse`] refuses a blob that does not start at one on this build, so
+//! every section is aligned.
 //!
 //! Square roots: `vsqrt.f32`, correctly rounded like `libm::sqrtf`. `asm!` cannot name FPU
 //! registers here (rustc's `vfp2` feature is off for single-precision FPUs such as the
 //! M4F's), so the loop is a leaf routine: `r0` the first value, `r1` how many; it uses only
 //! `r0`-`r2`, `s0`-`s3` and the flags, all caller-saved under the AAPCS.
 
-use super::{portable, Activation, GateBlocks, GateOperand};
+use super::{Activation, GateBlocks, GateOperand};
 use crate::config::{HIDDEN, N_FEATURES};
 use crate::fixed::TANH_TABLE;
 use crate::format::{PADDED_FEATURES, ROW_RECORD};
@@ -152,27 +153,28 @@ pub fn pack_group(x: [i16; 4]) -> [u32; 2] {
 }
 
 /// Dot products of one gate's rows (`4 · GROUPS` `i8` weights each) with the `4 · GROUPS`
-/// activations packed by [`pack_group`] in `act`. Blocks that do not start at a multiple of 4
-/// take `fallback` (the portable kernel on the same activations).
+/// activations packed by [`pack_group`] in `act`.
+///
+/// # Panics
+/// If `rows` does not start at a multiple of 4 (a parsed blob's never do).
 #[inline]
 fn dot_blocks<const GROUPS: usize, const WORDS: usize>(
     rows: &GateBlocks<GROUPS>,
     act: &[u32; WORDS],
     out: &mut [i32; HIDDEN],
-    fallback: impl FnOnce(&GateBlocks<GROUPS>, &mut [i32; HIDDEN]),
 ) {
     const {
         // Two words per group; the routine's pair loop needs at least two groups.
         assert!(WORDS == 2 * GROUPS && GROUPS >= 2);
     }
-    if !(rows.as_ptr() as usize).is_multiple_of(4) {
-        fallback(rows, out);
-        return;
-    }
-    // Safety: `rows` starts at a multiple of 4 (checked above; `ldm` needs it) and the
-    // routine reads exactly its `HIDDEN / 4` blocks of `16 · GROUPS` bytes, `WORDS` words from
-    // `act` (word-aligned, `ldrd`), writes `HIDDEN` `i32` to `out`, and follows the AAPCS
-    // (saves r4-r11 and lr, restores sp; the flags are caller-saved).
+    assert!(
+        (rows.as_ptr() as usize).is_multiple_of(4),
+        "weights not word-aligned"
+    );
+    // Safety: `rows` starts at a multiple of 4 (asserted; `ldm` needs it) and the routine
+    // reads exactly its `HIDDEN / 4` blocks of `16 · GROUPS` bytes, `WORDS` words from `act`
+    // (word-aligned, `ldrd`), writes `HIDDEN` `i32` to `out`, and follows the AAPCS (saves
+    // r4-r11 and lr, restores sp; the flags are caller-saved).
     unsafe {
         genre_core_dot_blocks(
             rows.as_ptr().cast::<u8>(),
@@ -208,14 +210,7 @@ impl FeatureOperand {
 impl GateOperand<IN_GROUPS> for FeatureOperand {
     #[inline]
     fn dot_gate(&self, rows: &GateBlocks<IN_GROUPS>, out: &mut [i32; HIDDEN]) {
-        dot_blocks(rows, &self.0, out, |rows, out| {
-            // The features back from the packed words (see `pack_group`).
-            let x = core::array::from_fn(|j| {
-                let w = self.0[2 * (j / 4) + j % 2];
-                (if j % 4 < 2 { w } else { w >> 16 }) as i8
-            });
-            portable::FeatureOperand::new(&x).dot_gate(rows, out);
-        });
+        dot_blocks(rows, &self.0, out);
     }
 }
 
@@ -223,33 +218,24 @@ impl GateOperand<IN_GROUPS> for FeatureOperand {
 #[derive(Clone, Copy, Debug)]
 pub struct HiddenOperand([u32; PAIRS]);
 
-/// Swaps the middle halves of each two words: pairs to [`pack_group`] order and back (the
-/// map is its own inverse).
-#[inline]
-fn repack(h: &[u32; PAIRS]) -> [u32; PAIRS] {
-    let mut words = [0u32; PAIRS];
-    for (w, p) in words.chunks_exact_mut(2).zip(h.chunks_exact(2)) {
-        w[0] = (p[0] & 0xffff) | (p[1] << 16);
-        w[1] = (p[0] >> 16) | (p[1] & 0xffff_0000);
-    }
-    words
-}
-
 impl HiddenOperand {
     /// Repacks the engine's pairs `h` into [`pack_group`] order.
     #[inline]
     #[must_use]
     pub fn new(h: &[u32; PAIRS]) -> Self {
-        Self(repack(h))
+        let mut words = [0u32; PAIRS];
+        for (w, p) in words.chunks_exact_mut(2).zip(h.chunks_exact(2)) {
+            w[0] = (p[0] & 0xffff) | (p[1] << 16);
+            w[1] = (p[0] >> 16) | (p[1] & 0xffff_0000);
+        }
+        Self(words)
     }
 }
 
 impl GateOperand<{ HIDDEN / 4 }> for HiddenOperand {
     #[inline]
     fn dot_gate(&self, rows: &GateBlocks<{ HIDDEN / 4 }>, out: &mut [i32; HIDDEN]) {
-        dot_blocks(rows, &self.0, out, |rows, out| {
-            portable::HiddenOperand::new(&repack(&self.0)).dot_gate(rows, out);
-        });
+        dot_blocks(rows, &self.0, out);
     }
 }
 
@@ -455,9 +441,11 @@ extern "C" {
 }
 
 /// One gate's outputs (Q15) from its accumulators; the same values as
-/// [`portable::gate_outputs`] (see there), for factors a parse admitted (others give
-/// unspecified values, never undefined behaviour). Records that do not start at a multiple
-/// of 4 take the portable path.
+/// [`super::portable::gate_outputs`] (see there), for factors a parse admitted (others give
+/// unspecified values, never undefined behaviour).
+///
+/// # Panics
+/// If `records` does not start at a multiple of 4 (a parsed blob's never do).
 #[inline]
 pub fn gate_outputs(
     act: Activation,
@@ -467,12 +455,12 @@ pub fn gate_outputs(
     out: &mut [i16; HIDDEN],
 ) {
     const { assert!(HIDDEN == 64 && ROW_RECORD == 12) };
-    if !(records.as_ptr() as usize).is_multiple_of(4) {
-        portable::gate_outputs(act, acc, records, shifts, out);
-        return;
-    }
+    assert!(
+        (records.as_ptr() as usize).is_multiple_of(4),
+        "records not word-aligned"
+    );
     // Safety: the routine reads `HIDDEN` records of 12 bytes from `records` (at a multiple of
-    // 4, checked above, for `ldm`), `2 · HIDDEN` shift bytes, the `2 · HIDDEN` `i32` of `acc`
+    // 4, asserted above, for `ldm`), `2 · HIDDEN` shift bytes, the `2 · HIDDEN` `i32` of `acc`
     // (contiguous: an array of arrays), table entries `idx` and `idx + 1` for `idx < 512`
     // (the table has 513), writes `HIDDEN` `i16` to `out`, and follows the AAPCS (saves
     // r4-r11 and lr; the flags are caller-saved).

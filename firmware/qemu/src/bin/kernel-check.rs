@@ -3,7 +3,7 @@
 //! blocks and inputs plus the extremes (every weight ±127, every input at full scale), and the
 //! gate epilogue (both activations) on random accumulators and factors plus the extremes (the
 //! accumulators' and multipliers' limits, shifts 1, 32, 33 and 62, biases at the `i32` rails).
-//! Both run on word-aligned data and on data one byte off (the wrappers' portable fallback).
+//! And `Model::parse` must refuse a blob that is not word-aligned (the kernels' `ldm` needs it).
 //! Integer sums are exact and the epilogue follows the same formulas, so the two must agree
 //! bit for bit. Prints `kernel-check: N passed, M failed` and exits 0 only when nothing failed.
 #![no_std]
@@ -12,7 +12,9 @@
 use cortex_m_rt::entry;
 use genre_core::arch::{arm_dsp, portable, Activation, GateBlocks, GateOperand};
 use genre_core::config::{HIDDEN, N_FEATURES};
-use genre_core::format::{PADDED_FEATURES, ROW_RECORD};
+use genre_core::format::{
+    FormatError, Model, HEADER_LEN, MAGIC, PADDED_FEATURES, ROW_RECORD, VERSION,
+};
 use semihosting::{println, process};
 
 /// Random trials per kernel (the extremes come on top).
@@ -56,24 +58,22 @@ impl XorShift {
     }
 }
 
-/// Weight blocks (and records) with one spare byte in front, for the unaligned runs.
+/// Weight blocks and records, word-aligned like a parsed blob's sections.
 #[repr(C, align(4))]
 struct Buffers {
-    rows_x: [u8; 4 + size_of::<GateBlocks<X_GROUPS>>()],
-    rows_h: [u8; 4 + size_of::<GateBlocks<H_GROUPS>>()],
-    records: [u8; 4 + HIDDEN * ROW_RECORD],
+    rows_x: [u8; size_of::<GateBlocks<X_GROUPS>>()],
+    rows_h: [u8; size_of::<GateBlocks<H_GROUPS>>()],
+    records: [u8; HIDDEN * ROW_RECORD],
+    /// A blob header one byte off a word boundary.
+    header: [u8; 4 + HEADER_LEN],
 }
 
 static mut BUFFERS: Buffers = Buffers {
-    rows_x: [0; 4 + size_of::<GateBlocks<X_GROUPS>>()],
-    rows_h: [0; 4 + size_of::<GateBlocks<H_GROUPS>>()],
-    records: [0; 4 + HIDDEN * ROW_RECORD],
+    rows_x: [0; size_of::<GateBlocks<X_GROUPS>>()],
+    rows_h: [0; size_of::<GateBlocks<H_GROUPS>>()],
+    records: [0; HIDDEN * ROW_RECORD],
+    header: [0; 4 + HEADER_LEN],
 };
-
-/// The `N` bytes at `offset` of `buf` as an array (`offset` 0: word-aligned; 1: one byte off).
-fn at<const N: usize>(buf: &mut [u8], offset: usize) -> &mut [u8; N] {
-    (&mut buf[offset..offset + N]).try_into().expect("in range")
-}
 
 #[entry]
 fn main() -> ! {
@@ -82,17 +82,24 @@ fn main() -> ! {
     let buffers = unsafe { &mut *core::ptr::addr_of_mut!(BUFFERS) };
     let mut rng = XorShift(0x2026_1128);
     let (mut passed, mut failed) = (0u32, 0u32);
+    let header = &mut buffers.header[1..];
+    header[..4].copy_from_slice(&MAGIC);
+    header[4..6].copy_from_slice(&VERSION.to_le_bytes());
+    let refused = matches!(Model::parse(header), Err(FormatError::Misaligned));
+    count(
+        refused,
+        0,
+        "Model::parse accepted a blob one byte off a word boundary",
+        &mut passed,
+        &mut failed,
+    );
     for case in 0..TRIALS + 2 {
-        // Every 16th trial runs one byte off a word boundary.
-        let offset = usize::from(case % 16 == 15);
-
         // Layer 0: features against its weight blocks.
         buffers
             .rows_x
             .iter_mut()
             .for_each(|w| *w = rng.weight(case));
-        let rows: &mut [u8; size_of::<GateBlocks<X_GROUPS>>()] = at(&mut buffers.rows_x, offset);
-        let (rows_x, _) = rows.as_chunks::<16>();
+        let (rows_x, _) = buffers.rows_x.as_chunks::<16>();
         let rows_x: &GateBlocks<X_GROUPS> = rows_x
             .as_chunks::<X_GROUPS>()
             .0
@@ -105,15 +112,20 @@ fn main() -> ! {
         let (mut dsp, mut reference) = ([0i32; HIDDEN], [0i32; HIDDEN]);
         arm_dsp::FeatureOperand::new(&x).dot_gate(rows_x, &mut dsp);
         portable::FeatureOperand::new(&x).dot_gate(rows_x, &mut reference);
-        count(dsp == reference, case, "features", &mut passed, &mut failed);
+        count(
+            dsp == reference,
+            case,
+            "features: DSP and portable dot products differ",
+            &mut passed,
+            &mut failed,
+        );
 
         // Layer 1 and the recurrences: a packed hidden state.
         buffers
             .rows_h
             .iter_mut()
             .for_each(|w| *w = rng.weight(case));
-        let rows: &mut [u8; size_of::<GateBlocks<H_GROUPS>>()] = at(&mut buffers.rows_h, offset);
-        let (rows_h, _) = rows.as_chunks::<16>();
+        let (rows_h, _) = buffers.rows_h.as_chunks::<16>();
         let rows_h: &GateBlocks<H_GROUPS> = rows_h
             .as_chunks::<H_GROUPS>()
             .0
@@ -125,7 +137,13 @@ fn main() -> ! {
         });
         arm_dsp::HiddenOperand::new(&h).dot_gate(rows_h, &mut dsp);
         portable::HiddenOperand::new(&h).dot_gate(rows_h, &mut reference);
-        count(dsp == reference, case, "hidden", &mut passed, &mut failed);
+        count(
+            dsp == reference,
+            case,
+            "hidden: DSP and portable dot products differ",
+            &mut passed,
+            &mut failed,
+        );
 
         // The gate epilogue: the accumulators just computed, or the limits.
         let acc_limit = 127 * 32767 * HIDDEN as i32;
@@ -137,7 +155,7 @@ fn main() -> ! {
                 core::array::from_fn(|_| rng.next() as i32 % acc_limit),
             ],
         };
-        let records: &mut [u8; HIDDEN * ROW_RECORD] = at(&mut buffers.records, offset);
+        let records = &mut buffers.records;
         let mut shifts = [[0u8; 2]; HIDDEN];
         for (rec, sh) in records
             .as_chunks_mut::<ROW_RECORD>()
@@ -181,18 +199,24 @@ fn main() -> ! {
             let (mut dsp, mut reference) = ([0i16; HIDDEN], [0i16; HIDDEN]);
             arm_dsp::gate_outputs(act, &acc, records, &shifts, &mut dsp);
             portable::gate_outputs(act, &acc, records, &shifts, &mut reference);
-            count(dsp == reference, case, "epilogue", &mut passed, &mut failed);
+            count(
+                dsp == reference,
+                case,
+                "DSP and portable gate epilogues differ",
+                &mut passed,
+                &mut failed,
+            );
         }
     }
     println!("kernel-check: {passed} passed, {failed} failed");
     process::exit(if failed == 0 && passed > 0 { 0 } else { 1 })
 }
 
-fn count(ok: bool, case: u32, kind: &str, passed: &mut u32, failed: &mut u32) {
+fn count(ok: bool, case: u32, what: &str, passed: &mut u32, failed: &mut u32) {
     if ok {
         *passed += 1;
     } else {
         *failed += 1;
-        println!("FAIL case {case} ({kind}): DSP and portable kernels differ");
+        println!("FAIL case {case}: {what}");
     }
 }
