@@ -5,7 +5,7 @@
 //! ([`super::GateBlocks`]), so one `ldm` loads a word (four weights) of each of the four rows;
 //! `sxtb16` widens bytes 0 and 2 of a word to two `i16` lanes (`ror #8`: bytes 1 and 3) and
 //! `smlad` adds both lane products to an `i32` accumulator: 18 instructions for 16
-//! multiply-accumulates. The activations therefore come as [`pack_group`] words: per group of
+//! multiply-accumulates, four groups per loop pass. The activations therefore come as [`pack_group`] words: per group of
 //! four values `x[4g..4g + 4]`, the word `(x[4g], x[4g + 2])` then `(x[4g + 1], x[4g + 3])`
 //! (low half first). Integer sums are exact (no accumulator can overflow), so the different
 //! summation order gives the same bits as [`super::portable`].
@@ -42,9 +42,9 @@ core::arch::global_asm!(
     ".global genre_core_dot_blocks",
     ".type genre_core_dot_blocks,%function",
     ".thumb_func",
-    // r0: first block (word-aligned), r1: packed activations, r2: groups per row (≥ 2),
-    // r3: output (4 i32 per block), [sp]: blocks (> 0).
-    // Loop: r0 weights (walks through every block), r1 activations, r2 group pairs left,
+    // r0: first block (word-aligned), r1: packed activations, r2: groups per row (4k or
+    // 4k + 1, k > 0), r3: output (4 i32 per block), [sp]: blocks (> 0).
+    // Loop: r0 weights (walks through every block), r1 activations, r2 groups left,
     // lr/r3: activation words, r4-r7: accumulators, r8-r11: a word of each row, r12: lanes.
     // Frame: [sp] activations, [sp, #4] groups, [sp, #8] output, [sp, #12] output end.
     "genre_core_dot_blocks:",
@@ -57,7 +57,7 @@ core::arch::global_asm!(
     "2:",
     "ldrd r1, r2, [sp]",
     // An odd group count: the first group alone (its products start the accumulators).
-    "lsrs r2, r2, #1",
+    "lsrs r3, r2, #1",
     "bcc 4f",
     "ldrd lr, r3, [r1], #8",
     "ldmia r0!, {{r8-r11}}",
@@ -77,13 +77,14 @@ core::arch::global_asm!(
     "smuad r7, r12, lr",
     "sxtb16 r11, r11, ror #8",
     "smlad r7, r11, r3, r7",
+    "subs r2, r2, #1",
     "b 1f",
     "4:",
     "movs r4, #0",
     "movs r5, #0",
     "movs r6, #0",
     "movs r7, #0",
-    // Two groups per pass.
+    // Four groups per pass.
     "1:",
     "ldrd lr, r3, [r1], #8",
     "ldmia r0!, {{r8-r11}}",
@@ -121,7 +122,43 @@ core::arch::global_asm!(
     "smlad r7, r12, lr, r7",
     "sxtb16 r11, r11, ror #8",
     "smlad r7, r11, r3, r7",
-    "subs r2, r2, #1",
+    "ldrd lr, r3, [r1], #8",
+    "ldmia r0!, {{r8-r11}}",
+    "sxtb16 r12, r8",
+    "smlad r4, r12, lr, r4",
+    "sxtb16 r8, r8, ror #8",
+    "smlad r4, r8, r3, r4",
+    "sxtb16 r12, r9",
+    "smlad r5, r12, lr, r5",
+    "sxtb16 r9, r9, ror #8",
+    "smlad r5, r9, r3, r5",
+    "sxtb16 r12, r10",
+    "smlad r6, r12, lr, r6",
+    "sxtb16 r10, r10, ror #8",
+    "smlad r6, r10, r3, r6",
+    "sxtb16 r12, r11",
+    "smlad r7, r12, lr, r7",
+    "sxtb16 r11, r11, ror #8",
+    "smlad r7, r11, r3, r7",
+    "ldrd lr, r3, [r1], #8",
+    "ldmia r0!, {{r8-r11}}",
+    "sxtb16 r12, r8",
+    "smlad r4, r12, lr, r4",
+    "sxtb16 r8, r8, ror #8",
+    "smlad r4, r8, r3, r4",
+    "sxtb16 r12, r9",
+    "smlad r5, r12, lr, r5",
+    "sxtb16 r9, r9, ror #8",
+    "smlad r5, r9, r3, r5",
+    "sxtb16 r12, r10",
+    "smlad r6, r12, lr, r6",
+    "sxtb16 r10, r10, ror #8",
+    "smlad r6, r10, r3, r6",
+    "sxtb16 r12, r11",
+    "smlad r7, r12, lr, r7",
+    "sxtb16 r11, r11, ror #8",
+    "smlad r7, r11, r3, r7",
+    "subs r2, r2, #4",
     "bne 1b",
     "ldr r12, [sp, #8]",
     "stmia r12!, {{r4-r7}}",
@@ -164,8 +201,8 @@ fn dot_blocks<const GROUPS: usize, const WORDS: usize>(
     out: &mut [i32; HIDDEN],
 ) {
     const {
-        // Two words per group; the routine's pair loop needs at least two groups.
-        assert!(WORDS == 2 * GROUPS && GROUPS >= 2);
+        // Two words per group; the routine takes one odd group, then four per pass.
+        assert!(WORDS == 2 * GROUPS && GROUPS >= 4 && GROUPS % 4 <= 1);
     }
     assert!(
         (rows.as_ptr() as usize).is_multiple_of(4),
