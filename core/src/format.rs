@@ -408,7 +408,8 @@ impl<'a> Model<'a> {
     ///
     /// # Errors
     /// Every malformed blob gives one [`FormatError`]: header problems first (truncated,
-    /// magic, version, alignment on the Cortex-M4F, fingerprint, dimensions), then the size, the CRC, and the contents.
+    /// magic, version, alignment on the Cortex-M4F, fingerprint, dimensions), then the size,
+    /// the CRC, and the contents.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, FormatError> {
         if bytes.len() < HEADER_LEN {
             return Err(FormatError::Truncated {

@@ -26,7 +26,8 @@ BLOCK_ROWS = 4
 def v1_len():
     layer = lambda width: 1 + GATES * width + GATES * c.HIDDEN + GATES * 14
     head = c.N_GENRES * c.HIDDEN + c.N_GENRES * 9
-    return 16 + c.N_GENRES * LABEL_RECORD + c.N_FEATURES * 8 + layer(c.N_FEATURES) + layer(c.HIDDEN) + head + 4
+    labels = c.N_GENRES * LABEL_RECORD
+    return 16 + labels + c.N_FEATURES * 8 + layer(c.N_FEATURES) + layer(c.HIDDEN) + head + 4
 
 
 def blocks(rows, width):

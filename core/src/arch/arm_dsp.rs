@@ -5,9 +5,9 @@
 //! ([`super::GateBlocks`]), so one `ldm` loads a word (four weights) of each of the four rows;
 //! `sxtb16` widens bytes 0 and 2 of a word to two `i16` lanes (`ror #8`: bytes 1 and 3) and
 //! `smlad` adds both lane products to an `i32` accumulator: 18 instructions for 16
-//! multiply-accumulates, four groups per loop pass. The activations therefore come as [`pack_group`] words: per group of
-//! four values `x[4g..4g + 4]`, the word `(x[4g], x[4g + 2])` then `(x[4g + 1], x[4g + 3])`
-//! (low half first). Integer sums are exact (no accumulator can overflow), so the different
+//! multiply-accumulates, four groups per loop pass. The activations therefore come as
+//! [`pack_group`] words: per group of four values `x[4g..4g + 4]`, the word
+//! `(x[4g], x[4g + 2])` then `(x[4g + 1], x[4g + 3])` (low half first). Integer sums are exact (no accumulator can overflow), so the different
 //! summation order gives the same bits as [`super::portable`].
 //!
 //! Gate epilogue (`genre_core_gate_outputs`): per row one `ldm` of the row's record (both
