@@ -1,29 +1,46 @@
 //! The weights blob (`*.tgm`): a little-endian byte layout read zero-copy by [`Model::parse`]
-//! from any `&[u8]` (no alignment assumed, so `include_bytes!` works), and written on the host
-//! by `write` (feature `std`).
+//! from any `&[u8]`, and written on the host by `write` (feature `std`).
+//!
+//! Version 2 is laid out for the Cortex-M4F kernels ([`crate::arch`]): every section starts at
+//! a multiple of 4 bytes, layer 0's rows are padded to whole 4-byte groups, the weight rows of
+//! each block of four are interleaved word by word (one `ldm` loads a word of each), and the
+//! gate epilogue's per-row numbers are one 12-byte record. On the Cortex-M4F build (the
+//! `arm_dsp` kernels load words with `ldm`) the blob must start at a multiple of 4 bytes
+//! ([`FormatError::Misaligned`]; the firmware embeds it so); elsewhere any `&[u8]` parses, so
+//! `include_bytes!` works on the host. Version 1 blobs (unpadded, row-major) are refused with
+//! [`FormatError::UnsupportedVersion`]: re-export them (`tests/generators/convert_v1_to_v2.py`
+//! converts one without retraining).
 //!
 //! Byte layout (`F` = [`N_FEATURES`], `H` = [`HIDDEN`], `G` = [`N_GENRES`], `R` = 4·H gate rows):
 //!
 //! | bytes | type | field |
 //! |---|---|---|
 //! | 4 | `[u8; 4]` | magic [`MAGIC`] `"TGNR"` |
-//! | 2 | `u16` | format version [`VERSION`] |
+//! | 2 | `u16` | format version [`VERSION`] (2) |
 //! | 2 + 2 | `u16`, `u16` | `F`, `H` |
 //! | 1 + 1 | `u8`, `u8` | layers (2), `G` |
 //! | 4 | `u32` | [`FINGERPRINT`] of the configuration the model was trained for |
 //! | G · 17 | `u8` + `[u8; 16]` | labels: byte length 1..=16, UTF-8, zero padding |
+//! | 2 | | zero (alignment; not read) |
 //! | F · 4 | `f32` | input mean |
 //! | F · 4 | `f32` | input multiplier: `x_q = round((x - mean) · mul)` (normalisation and input scale folded) |
-//! | per layer: 1 | `u8` | cell-state fraction bits, 6..=15 |
-//! | R · IN | `i8` | `w_ih`, row-major (IN = F for layer 0, H for layer 1) |
-//! | R · H | `i8` | `w_hh`, row-major |
-//! | R · 4, R | `i32`, `u8` | input-path requantisation: mult, shift per row |
-//! | R · 4, R | `i32`, `u8` | recurrent-path requantisation: mult, shift per row |
-//! | R · 4 | `i32` | gate bias `b_ih + b_hh`, Q16 |
+//! | per layer: 1 + 3 | `u8` | cell-state fraction bits, 6..=15; three zero bytes (not read) |
+//! | R · IN' | `i8` | `w_ih` in [blocks](#weight-blocks); IN' = IN rounded up to a multiple of 4 (36 for layer 0's F = 33, H for layer 1), the pad columns zero (they meet a zero input) |
+//! | R · H | `i8` | `w_hh` in [blocks](#weight-blocks) |
+//! | R · 12 | `i32` × 3 | per row: input-path mult, recurrent-path mult, gate bias `b_ih + b_hh` (Q16) |
+//! | R · 2 | `u8` × 2 | per row: input-path shift, recurrent-path shift |
 //! | G · H | `i8` | head weights, row-major |
 //! | G · 4, G | `i32`, `u8` | head requantisation: mult, shift per row |
 //! | G · 4 | `i32` | head bias, Q16 |
 //! | 4 | `u32` | CRC-32 (ISO-HDLC, as zlib/PNG) of every byte before it |
+//!
+//! # Weight blocks
+//!
+//! A layer's `R` rows (gates i, f, g, o, [`HIDDEN`] rows each) of width `W` (a multiple of 4)
+//! are stored as `R / 4` blocks of [`BLOCK_ROWS`] rows; block `b` holds rows `4b..4b + 4` as
+//! `W / 4` groups of 16 bytes, group `g` being bytes `4g..4g + 4` of row `4b`, then of rows
+//! `4b + 1`, `4b + 2`, `4b + 3`. So the byte of row `r`, column `k` is at
+//! `(r / 4) · 4W + (k / 4) · 16 + (r % 4) · 4 + k % 4`.
 //!
 //! The total size is [`BLOB_LEN`]. Requantisation pairs are [`Requant`]s (`mult` ≥ 0, `shift` in
 //! 1..=62). What the numbers mean is in [`crate::quant`].
@@ -34,8 +51,8 @@ use crate::lstm::GATES;
 
 /// First four bytes of every blob.
 pub const MAGIC: [u8; 4] = *b"TGNR";
-/// The one format version this parser reads.
-pub const VERSION: u16 = 1;
+/// The one format version this parser reads (see the layout table above).
+pub const VERSION: u16 = 2;
 /// Bytes of the fixed header (magic to fingerprint).
 pub const HEADER_LEN: usize = 16;
 /// Bytes per label record: length byte and [`MAX_LABEL_LEN`] bytes.
@@ -44,21 +61,35 @@ pub const LABEL_RECORD: usize = 1 + MAX_LABEL_LEN;
 pub const MIN_CELL_FRAC_BITS: u8 = 6;
 /// Largest cell-state fraction-bit count (Q15: |c| < 1).
 pub const MAX_CELL_FRAC_BITS: u8 = 15;
+/// Weight rows per interleaved block (see [Weight blocks](self#weight-blocks)).
+pub const BLOCK_ROWS: usize = 4;
+/// Layer 0's stored row width: [`N_FEATURES`] rounded up to whole 4-byte groups.
+pub const PADDED_FEATURES: usize = N_FEATURES.next_multiple_of(4);
+/// Bytes of a gate row's epilogue record: input-path mult, recurrent-path mult, bias.
+pub const ROW_RECORD: usize = 12;
 
-/// Bytes of one layer's section for an input width of `input`.
-const fn layer_len(input: usize) -> usize {
-    1 + GATES * input + GATES * HIDDEN + GATES * (4 + 1 + 4 + 1 + 4)
+/// Bytes after the labels that bring the input parameters to a multiple of 4.
+const LABEL_PAD: usize = (HEADER_LEN + N_GENRES * LABEL_RECORD).next_multiple_of(4)
+    - (HEADER_LEN + N_GENRES * LABEL_RECORD);
+/// Bytes of one layer's section for a stored row width of `width`.
+const fn layer_len(width: usize) -> usize {
+    4 + GATES * width + GATES * HIDDEN + GATES * (ROW_RECORD + 2)
 }
 /// Bytes of the head section.
 const HEAD_LEN: usize = N_GENRES * HIDDEN + N_GENRES * (4 + 1 + 4);
 /// Exact size of a blob for this configuration.
 pub const BLOB_LEN: usize = HEADER_LEN
     + N_GENRES * LABEL_RECORD
+    + LABEL_PAD
     + N_FEATURES * 8
-    + layer_len(N_FEATURES)
+    + layer_len(PADDED_FEATURES)
     + layer_len(HIDDEN)
     + HEAD_LEN
     + 4;
+// Every section of both layers starts at a multiple of 4 (for the kernels' word loads).
+const _: () = assert!((HEADER_LEN + N_GENRES * LABEL_RECORD + LABEL_PAD).is_multiple_of(4));
+const _: () = assert!(layer_len(PADDED_FEATURES).is_multiple_of(4) && HIDDEN.is_multiple_of(4));
+const _: () = assert!(GATES.is_multiple_of(BLOCK_ROWS));
 
 const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
@@ -87,6 +118,9 @@ pub enum FormatError {
         /// Version in the blob.
         found: u16,
     },
+    /// On the Cortex-M4F build, whose kernels load the weights as words: the blob does not
+    /// start at a multiple of 4 bytes (embed or copy it aligned).
+    Misaligned,
     /// Trained for another feature/model configuration.
     ConfigMismatch {
         /// This build's [`FINGERPRINT`].
@@ -165,12 +199,20 @@ impl core::fmt::Display for FormatError {
                 )
             }
             Self::BadMagic => write!(f, "not a tinygenre weights blob (bad magic)"),
-            Self::UnsupportedVersion { found } => {
-                write!(
-                    f,
-                    "weights format version {found}, this build reads {VERSION}"
-                )
-            }
+            Self::UnsupportedVersion { found } if found < VERSION => write!(
+                f,
+                "weights blob has format version {found}, which predates the version {VERSION} \
+                 layout this build reads: re-export it (host-train, or \
+                 tests/generators/convert_v1_to_v2.py for a version 1 blob)"
+            ),
+            Self::UnsupportedVersion { found } => write!(
+                f,
+                "weights format version {found} is newer than this build's {VERSION}"
+            ),
+            Self::Misaligned => write!(
+                f,
+                "weights blob does not start at a multiple of 4 bytes (the DSP kernels need it)"
+            ),
             Self::ConfigMismatch { expected, found } => write!(
                 f,
                 "weights are for configuration {found:#010x}, this build is {expected:#010x}"
@@ -242,11 +284,26 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Requantisation rows of one path: multipliers (`i32` LE) and shifts.
+/// Requantisation rows of the head: multipliers (`i32` LE), then shifts.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RequantRows<'a> {
     mult: &'a [u8],
     shift: &'a [u8],
+}
+
+/// Checks one requantisation factor of row `row` of `section`.
+fn check_requant(q: Requant, section: &'static str, row: usize) -> Result<(), FormatError> {
+    if q.mult < 0 {
+        return Err(FormatError::Multiplier { section, row });
+    }
+    if !q.is_valid() {
+        return Err(FormatError::Shift {
+            section,
+            row,
+            shift: q.shift,
+        });
+    }
+    Ok(())
 }
 
 impl<'a> RequantRows<'a> {
@@ -256,17 +313,7 @@ impl<'a> RequantRows<'a> {
             shift: c.take(rows)?,
         };
         for row in 0..rows {
-            let q = r.get(row);
-            if q.mult < 0 {
-                return Err(FormatError::Multiplier { section, row });
-            }
-            if !q.is_valid() {
-                return Err(FormatError::Shift {
-                    section,
-                    row,
-                    shift: q.shift,
-                });
-            }
+            check_requant(r.get(row), section, row)?;
         }
         Ok(r)
     }
@@ -282,60 +329,59 @@ impl<'a> RequantRows<'a> {
             shift: self.shift[row],
         }
     }
-
-    /// All rows' factors in order (no per-row bounds check, for the engine's hot loop).
-    #[inline]
-    pub(crate) fn iter(&self) -> impl Iterator<Item = Requant> + 'a {
-        let (mult, shift) = (self.mult, self.shift);
-        mult.chunks_exact(4).zip(shift).map(|(m, &shift)| Requant {
-            mult: le_i32(m),
-            shift,
-        })
-    }
-
-    /// The rows in groups of `rows` (e.g. one gate's), each a view of its own.
-    ///
-    /// # Panics
-    /// If `rows` is 0.
-    #[inline]
-    pub(crate) fn groups(&self, rows: usize) -> impl Iterator<Item = RequantRows<'a>> + 'a {
-        let (mult, shift) = (self.mult, self.shift);
-        mult.chunks_exact(4 * rows)
-            .zip(shift.chunks_exact(rows))
-            .map(|(mult, shift)| RequantRows { mult, shift })
-    }
 }
 
-/// One layer's parsed section.
+/// One layer's parsed section (the version 2 layout of the table above).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LayerView<'a> {
     pub(crate) cell_frac_bits: u32,
+    /// `w_ih` in blocks, `GATES` rows of the stored width.
     pub(crate) w_ih: &'a [u8],
+    /// `w_hh` in blocks.
     pub(crate) w_hh: &'a [u8],
-    pub(crate) requant_x: RequantRows<'a>,
-    pub(crate) requant_h: RequantRows<'a>,
-    pub(crate) bias: &'a [u8],
+    /// Per row: input-path mult, recurrent-path mult, bias ([`ROW_RECORD`] bytes).
+    pub(crate) records: &'a [u8],
+    /// Per row: input-path shift, recurrent-path shift.
+    pub(crate) shifts: &'a [u8],
 }
 
 impl<'a> LayerView<'a> {
-    fn read(c: &mut Cursor<'a>, layer: usize, input: usize) -> Result<Self, FormatError> {
-        let frac_bits = c.take(1)?[0];
+    fn read(c: &mut Cursor<'a>, layer: usize, width: usize) -> Result<Self, FormatError> {
+        let frac_bits = c.take(4)?[0];
         if !(MIN_CELL_FRAC_BITS..=MAX_CELL_FRAC_BITS).contains(&frac_bits) {
             return Err(FormatError::CellFormat { layer, frac_bits });
         }
-        let (sx, sh) = if layer == 0 {
-            ("layer0.x", "layer0.h")
-        } else {
-            ("layer1.x", "layer1.h")
-        };
-        Ok(Self {
+        let v = Self {
             cell_frac_bits: u32::from(frac_bits),
-            w_ih: c.take(GATES * input)?,
+            w_ih: c.take(GATES * width)?,
             w_hh: c.take(GATES * HIDDEN)?,
-            requant_x: RequantRows::read(c, GATES, sx)?,
-            requant_h: RequantRows::read(c, GATES, sh)?,
-            bias: c.take(GATES * 4)?,
-        })
+            records: c.take(GATES * ROW_RECORD)?,
+            shifts: c.take(GATES * 2)?,
+        };
+        let sections = if layer == 0 {
+            ["layer0.x", "layer0.h"]
+        } else {
+            ["layer1.x", "layer1.h"]
+        };
+        for (path, section) in sections.into_iter().enumerate() {
+            for row in 0..GATES {
+                check_requant(v.requant(row, path), section, row)?;
+            }
+        }
+        Ok(v)
+    }
+
+    /// The factor of row `row` on `path` (0: input, 1: recurrent).
+    ///
+    /// # Panics
+    /// If `row >= GATES` or `path > 1`.
+    #[inline]
+    pub(crate) fn requant(&self, row: usize, path: usize) -> Requant {
+        let at = ROW_RECORD * row + 4 * path;
+        Requant {
+            mult: le_i32(&self.records[at..at + 4]),
+            shift: self.shifts[2 * row + path],
+        }
     }
 }
 
@@ -363,7 +409,8 @@ impl<'a> Model<'a> {
     ///
     /// # Errors
     /// Every malformed blob gives one [`FormatError`]: header problems first (truncated,
-    /// magic, version, fingerprint, dimensions), then the size, the CRC, and the contents.
+    /// magic, version, alignment on the Cortex-M4F, fingerprint, dimensions), then the size,
+    /// the CRC, and the contents.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, FormatError> {
         if bytes.len() < HEADER_LEN {
             return Err(FormatError::Truncated {
@@ -377,6 +424,10 @@ impl<'a> Model<'a> {
         let version = u16::from_le_bytes([bytes[4], bytes[5]]);
         if version != VERSION {
             return Err(FormatError::UnsupportedVersion { found: version });
+        }
+        #[cfg(arm_dsp)]
+        if !(bytes.as_ptr() as usize).is_multiple_of(4) {
+            return Err(FormatError::Misaligned);
         }
         let found = le_i32(&bytes[12..16]) as u32;
         if found != FINGERPRINT {
@@ -422,6 +473,7 @@ impl<'a> Model<'a> {
                 return Err(FormatError::LabelPadding { genre });
             }
         }
+        c.take(LABEL_PAD)?;
         let input_mean = c.take(N_FEATURES * 4)?;
         let input_mul = c.take(N_FEATURES * 4)?;
         for (feature, (m, k)) in input_mean
@@ -433,7 +485,7 @@ impl<'a> Model<'a> {
                 return Err(FormatError::NonFinite { feature });
             }
         }
-        let layer0 = LayerView::read(&mut c, 0, N_FEATURES)?;
+        let layer0 = LayerView::read(&mut c, 0, PADDED_FEATURES)?;
         let layer1 = LayerView::read(&mut c, 1, HIDDEN)?;
         let head = HeadView {
             w: c.take(N_GENRES * HIDDEN)?,
@@ -501,7 +553,8 @@ pub use host::{write, QuantHead, QuantLayer, QuantParams};
 #[cfg(feature = "std")]
 mod host {
     use super::{
-        crc32, le_i32, FormatError, Model, RequantRows, BLOB_LEN, LABEL_RECORD, MAGIC, VERSION,
+        crc32, le_i32, FormatError, Model, BLOB_LEN, BLOCK_ROWS, LABEL_PAD, LABEL_RECORD, MAGIC,
+        PADDED_FEATURES, ROW_RECORD, VERSION,
     };
     use crate::config::{FINGERPRINT, HIDDEN, MAX_LABEL_LEN, N_FEATURES, N_GENRES, N_LAYERS};
     use crate::fixed::Requant;
@@ -554,8 +607,21 @@ mod host {
         pub head: QuantHead,
     }
 
-    fn put_i8_rows<const W: usize>(out: &mut Vec<u8>, rows: &[[i8; W]]) {
-        out.extend(rows.iter().flatten().map(|&v| v as u8));
+    /// Offset of row `r`, column `k` in a block-interleaved section of stored row width
+    /// `width` (see [Weight blocks](super#weight-blocks)).
+    const fn block_offset(width: usize, r: usize, k: usize) -> usize {
+        (r / BLOCK_ROWS) * BLOCK_ROWS * width + (k / 4) * 16 + (r % BLOCK_ROWS) * 4 + k % 4
+    }
+
+    /// Appends `rows` in blocks, each row zero-padded to `width` bytes.
+    fn put_blocks<const W: usize>(out: &mut Vec<u8>, rows: &[[i8; W]; GATES], width: usize) {
+        let start = out.len();
+        out.resize(start + GATES * width, 0);
+        for (r, row) in rows.iter().enumerate() {
+            for (k, &v) in row.iter().enumerate() {
+                out[start + block_offset(width, r, k)] = v as u8;
+            }
+        }
     }
 
     fn put_requant(out: &mut Vec<u8>, rows: &[Requant]) {
@@ -571,13 +637,16 @@ mod host {
         }
     }
 
-    fn put_layer<const IN: usize>(out: &mut Vec<u8>, l: &QuantLayer<IN>) {
-        out.push(l.cell_frac_bits);
-        put_i8_rows(out, &l.w_ih);
-        put_i8_rows(out, &l.w_hh);
-        put_requant(out, &l.requant_x);
-        put_requant(out, &l.requant_h);
-        put_i32(out, &l.bias);
+    fn put_layer<const IN: usize>(out: &mut Vec<u8>, l: &QuantLayer<IN>, width: usize) {
+        out.extend_from_slice(&[l.cell_frac_bits, 0, 0, 0]);
+        put_blocks(out, &l.w_ih, width);
+        put_blocks(out, &l.w_hh, HIDDEN);
+        for r in 0..GATES {
+            put_i32(out, &[l.requant_x[r].mult, l.requant_h[r].mult, l.bias[r]]);
+        }
+        for r in 0..GATES {
+            out.extend_from_slice(&[l.requant_x[r].shift, l.requant_h[r].shift]);
+        }
     }
 
     /// Serialises `p` and checks the result with [`Model::parse`], so a returned blob always
@@ -605,15 +674,16 @@ mod host {
             rec[1..=b.len()].copy_from_slice(b);
             out.extend_from_slice(&rec);
         }
+        out.extend_from_slice(&[0; LABEL_PAD]);
         for v in &p.input_mean {
             out.extend_from_slice(&v.to_le_bytes());
         }
         for v in &p.input_mul {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        put_layer(&mut out, &p.layer0);
-        put_layer(&mut out, &p.layer1);
-        put_i8_rows(&mut out, &p.head.w);
+        put_layer(&mut out, &p.layer0, PADDED_FEATURES);
+        put_layer(&mut out, &p.layer1, HIDDEN);
+        out.extend(p.head.w.iter().flatten().map(|&v| v as u8));
         put_requant(&mut out, &p.head.requant);
         put_i32(&mut out, &p.head.bias);
         let crc = crc32(&out);
@@ -626,23 +696,26 @@ mod host {
         core::array::from_fn(|r| core::array::from_fn(|k| b[r * W + k] as i8))
     }
 
-    fn requants<const R: usize>(rows: &RequantRows<'_>) -> [Requant; R] {
-        core::array::from_fn(|r| rows.get(r))
-    }
-
     fn i32s<const R: usize>(b: &[u8]) -> [i32; R] {
         core::array::from_fn(|r| le_i32(&b[4 * r..4 * r + 4]))
     }
 
-    fn layer<const IN: usize>(m: &Model<'_>, l: usize) -> QuantLayer<IN> {
+    /// Reads `R` rows of `W` values out of a block-interleaved section of stored width `width`.
+    fn blocks<const W: usize, const R: usize>(b: &[u8], width: usize) -> [[i8; W]; R] {
+        core::array::from_fn(|r| core::array::from_fn(|k| b[block_offset(width, r, k)] as i8))
+    }
+
+    fn layer<const IN: usize>(m: &Model<'_>, l: usize, width: usize) -> QuantLayer<IN> {
         let v = &m.layers[l];
         QuantLayer {
             cell_frac_bits: v.cell_frac_bits as u8,
-            w_ih: i8_rows(v.w_ih),
-            w_hh: i8_rows(v.w_hh),
-            requant_x: requants(&v.requant_x),
-            requant_h: requants(&v.requant_h),
-            bias: i32s(v.bias),
+            w_ih: blocks(v.w_ih, width),
+            w_hh: blocks(v.w_hh, HIDDEN),
+            requant_x: core::array::from_fn(|r| v.requant(r, 0)),
+            requant_h: core::array::from_fn(|r| v.requant(r, 1)),
+            bias: core::array::from_fn(|r| {
+                le_i32(&v.records[ROW_RECORD * r + 8..ROW_RECORD * r + 12])
+            }),
         }
     }
 
@@ -654,11 +727,11 @@ mod host {
                 labels: core::array::from_fn(|g| self.label(g).to_string()),
                 input_mean: core::array::from_fn(|j| self.input_mean(j)),
                 input_mul: core::array::from_fn(|j| self.input_mul(j)),
-                layer0: layer(self, 0),
-                layer1: layer(self, 1),
+                layer0: layer(self, 0, PADDED_FEATURES),
+                layer1: layer(self, 1, HIDDEN),
                 head: QuantHead {
                     w: i8_rows(self.head.w),
-                    requant: requants(&self.head.requant),
+                    requant: core::array::from_fn(|g| self.head.requant.get(g)),
                     bias: i32s(self.head.bias),
                 },
             }

@@ -9,7 +9,8 @@ the same files byte for byte; `git diff` then shows what a change to the engine,
 or the shipped weights moved.
 
 - engine.json, on test-blob.tgm (random weights, written once by firmware/test-blob and kept
-  so that retraining does not move these goldens): the tanh table, single gates, cell updates,
+  so that retraining does not move these goldens; converted to format version 2 by
+  convert_v1_to_v2.py): the tanh table, single gates, cell updates,
   layer steps, and a 100-step sequence of full steps with every state, the per-step logits and
   the window readout.
 - decision.json: the running decision (core/src/decision.rs) after each of four sequences

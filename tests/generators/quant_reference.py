@@ -88,12 +88,13 @@ def round_f32(v):
 
 
 class Blob:
-    """A parsed weights blob (checked: magic, version, dimensions, fingerprint, CRC)."""
+    """A parsed version 2 weights blob (checked: magic, version, dimensions, fingerprint, CRC),
+    read from the layout table in core/src/format.rs."""
 
     def __init__(self, data):
         self.data = bytes(data)
         magic, version, f, h, layers, g, fingerprint = struct.unpack_from("<4sHHHBBI", data)
-        assert magic == b"TGNR" and version == 1, (magic, version)
+        assert magic == b"TGNR" and version == 2, (magic, version)
         assert (f, h, layers, g) == (c.N_FEATURES, c.HIDDEN, 2, c.N_GENRES)
         self.fingerprint = fingerprint
         (crc,) = struct.unpack_from("<I", data, len(data) - 4)
@@ -105,6 +106,7 @@ class Blob:
             n = data[pos]
             self.labels.append(data[pos + 1 : pos + 1 + n].decode())
             pos += LABEL_RECORD
+        pos += (-pos) % 4  # zero padding to a multiple of 4
 
         def take(dtype, count):
             nonlocal pos
@@ -112,16 +114,25 @@ class Blob:
             pos += arr.nbytes
             return arr
 
+        def blocks(width, stored):
+            """GATES rows of `width` from the blocks of four rows interleaved by 4-byte groups:
+            byte (r // 4) · 4·stored + (k // 4) · 16 + (r % 4) · 4 + k % 4 is row r, column k."""
+            raw = take("i1", GATES * stored).reshape(GATES // 4, stored // 4, 4, 4)
+            rows = raw.transpose(0, 2, 1, 3).reshape(GATES, stored)
+            return rows[:, :width].astype(np.int64)
+
         self.mean = take("<f4", f)
         self.mul = take("<f4", f)
         self.layers = []
         for width in (f, h):
-            cell_frac_bits = int(take("u1", 1)[0])
-            w_ih = take("i1", GATES * width).reshape(GATES, width).astype(np.int64)
-            w_hh = take("i1", GATES * h).reshape(GATES, h).astype(np.int64)
-            rq_x = list(zip(take("<i4", GATES).tolist(), take("u1", GATES).tolist()))
-            rq_h = list(zip(take("<i4", GATES).tolist(), take("u1", GATES).tolist()))
-            bias = take("<i4", GATES).tolist()
+            cell_frac_bits = int(take("u1", 4)[0])  # then three padding bytes
+            w_ih = blocks(width, (width + 3) // 4 * 4)
+            w_hh = blocks(h, h)
+            records = take("<i4", GATES * 3).reshape(GATES, 3).tolist()
+            shifts = take("u1", GATES * 2).reshape(GATES, 2).tolist()
+            rq_x = [(rec[0], sh[0]) for rec, sh in zip(records, shifts)]
+            rq_h = [(rec[1], sh[1]) for rec, sh in zip(records, shifts)]
+            bias = [rec[2] for rec in records]
             self.layers.append(
                 dict(n=cell_frac_bits, w_ih=w_ih, w_hh=w_hh, rq_x=rq_x, rq_h=rq_h, bias=bias)
             )

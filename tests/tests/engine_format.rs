@@ -7,7 +7,8 @@ use engine_support::{calibrated_blob, golden_inputs, golden_model, LABELS};
 use genre_core::config::{FINGERPRINT, HIDDEN, N_FEATURES, N_GENRES};
 use genre_core::fixed::Requant;
 use genre_core::format::{
-    crc32, write, FormatError, Model, BLOB_LEN, HEADER_LEN, LABEL_RECORD, MAGIC, VERSION,
+    crc32, write, FormatError, Model, BLOB_LEN, HEADER_LEN, LABEL_RECORD, MAGIC, PADDED_FEATURES,
+    ROW_RECORD, VERSION,
 };
 use genre_core::lstm::GATES;
 
@@ -18,10 +19,12 @@ fn blob() -> Vec<u8> {
 
 /// Offsets from the layout table in `format`'s docs.
 const LABELS_AT: usize = HEADER_LEN;
-const INPUT_AT: usize = LABELS_AT + N_GENRES * LABEL_RECORD;
+/// After the labels and two bytes of alignment padding.
+const INPUT_AT: usize = LABELS_AT + N_GENRES * LABEL_RECORD + 2;
 const LAYER0_AT: usize = INPUT_AT + N_FEATURES * 8;
-const L0_MULT_X_AT: usize = LAYER0_AT + 1 + GATES * N_FEATURES + GATES * HIDDEN;
-const L0_SHIFT_X_AT: usize = L0_MULT_X_AT + GATES * 4;
+/// Layer 0's row records (mult_x, mult_h, bias), then its shift pairs.
+const L0_RECORDS_AT: usize = LAYER0_AT + 4 + GATES * PADDED_FEATURES + GATES * HIDDEN;
+const L0_SHIFTS_AT: usize = L0_RECORDS_AT + GATES * ROW_RECORD;
 const HEAD_SHIFT_AT: usize = BLOB_LEN - 4 - N_GENRES * 4 - N_GENRES;
 
 /// Recomputes the trailing CRC so that a content check, not the CRC, must catch an edit.
@@ -64,7 +67,7 @@ fn round_trip() {
     if let Some(dir) = std::env::var_os("ENGINE_FUZZ_SEEDS") {
         let dir = std::path::PathBuf::from(dir);
         std::fs::write(dir.join("valid.tgm"), &b).expect("seed");
-        let mut with_frames = b.clone();
+        let mut with_frames = b[..BLOB_LEN - 4].to_vec();
         for k in 0..4 * N_FEATURES {
             with_frames.extend_from_slice(&((k as f32 - 60.0) * 0.37).to_le_bytes());
         }
@@ -112,6 +115,17 @@ fn header_errors() {
     assert_eq!(
         parse_err(&b),
         FormatError::UnsupportedVersion { found: VERSION + 1 }
+    );
+
+    // A version 1 blob (the layout before the DSP-friendly one) is refused as such, and the
+    // message says to re-export it.
+    let mut b = good.clone();
+    b[4..6].copy_from_slice(&1u16.to_le_bytes());
+    assert_eq!(parse_err(&b), FormatError::UnsupportedVersion { found: 1 });
+    let shown = parse_err(&b).to_string();
+    assert!(
+        shown.contains("predates") && shown.contains("re-export"),
+        "{shown}"
     );
 
     let mut b = good.clone();
@@ -207,11 +221,19 @@ fn content_errors() {
         }
     );
     assert_eq!(
-        edit(&|b| b[L0_SHIFT_X_AT + 3] = 0),
+        edit(&|b| b[L0_SHIFTS_AT + 2 * 3] = 0),
         FormatError::Shift {
             section: "layer0.x",
             row: 3,
             shift: 0
+        }
+    );
+    assert_eq!(
+        edit(&|b| b[L0_SHIFTS_AT + 2 * 7 + 1] = 63),
+        FormatError::Shift {
+            section: "layer0.h",
+            row: 7,
+            shift: 63
         }
     );
     assert_eq!(
@@ -223,7 +245,7 @@ fn content_errors() {
         }
     );
     assert_eq!(
-        edit(&|b| b[L0_MULT_X_AT + 4 * 4 + 3] = 0x80),
+        edit(&|b| b[L0_RECORDS_AT + ROW_RECORD * 4 + 3] = 0x80),
         FormatError::Multiplier {
             section: "layer0.x",
             row: 4

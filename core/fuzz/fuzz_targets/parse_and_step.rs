@@ -3,9 +3,10 @@
 //! The frames come from the input too, so that clamping and NaN paths are reached; enough
 //! steps are taken for the pooled window readout to see two steps.
 //!
-//! Seeds: `seeds/valid.tgm` is a copy of the shipped `weights/tinygenre.tgm` (refresh it when
-//! the configuration fingerprint changes); `seeds/valid_with_frames.bin` is its first
-//! `BLOB_LEN - 4` bytes followed by frame bytes (33 little-endian `f32` per frame).
+//! Seeds: `seeds/valid.tgm` is a copy of the shipped `weights/tinygenre.tgm` (format version
+//! 2; refresh it when the configuration fingerprint or the format changes);
+//! `seeds/valid_with_frames.bin` is its first `BLOB_LEN - 4` bytes followed by four frames (33
+//! little-endian `f32` each), as `ENGINE_FUZZ_SEEDS` in `tests/tests/engine_format.rs` writes.
 #![no_main]
 
 use genre_core::config::{N_FEATURES, POOL_FROM};

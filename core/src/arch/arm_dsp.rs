@@ -1,96 +1,179 @@
 //! The kernels for the Cortex-M4F/M7 (Armv7E-M with the DSP extension and a single-precision
 //! FPU), in assembly; chosen by the `arm_dsp` cfg alias (see [`super`]).
 //!
-//! Dot products: `sxtb16` widens bytes 0 and 2 of a weight word to two `i16` lanes (`ror #8`:
-//! bytes 1 and 3) and `smlad` adds both lane products to an `i32` accumulator, so four
-//! weights cost about five instructions. The activations therefore come as [`pack_group`]
-//! words: per group of four values `x[4g..4g + 4]`, the word `(x[4g], x[4g + 2])` then
-//! `(x[4g + 1], x[4g + 3])` (low half first). Integer sums are exact (no accumulator can
-//! overflow), so the different summation order gives the same bits as [`super::portable`].
+//! Dot products (`genre_core_dot_blocks`): the weights come in the blob's blocks of four rows
+//! ([`super::GateBlocks`]), so one `ldm` loads a word (four weights) of each of the four rows;
+//! `sxtb16` widens bytes 0 and 2 of a word to two `i16` lanes (`ror #8`: bytes 1 and 3) and
+//! `smlad` adds both lane products to an `i32` accumulator: 18 instructions for 16
+//! multiply-accumulates, four groups per loop pass. The activations therefore come as
+//! [`pack_group`] words: per group of four values `x[4g..4g + 4]`, the word
+//! `(x[4g], x[4g + 2])` then `(x[4g + 1], x[4g + 3])` (low half first). Integer sums are exact (no accumulator can overflow), so the different
+//! summation order gives the same bits as [`super::portable`].
+//!
+//! Gate epilogue (`genre_core_gate_outputs`): per row one `ldm` of the row's record (both
+//! multipliers and the bias), [`crate::fixed::requantize`] as `smmul` and two shifts (shift >
+//! 32) or `smlal` with the 64-bit shift done in halves and saturated (shift ≤ 32, layer 0's
+//! input path), two `qadd`, and [`crate::fixed::tanh_q15`]'s interpolation with one
+//! (unaligned) word load of the two neighbouring table entries: about 40 instructions a row.
+//!
+//! Both routines need their weight or record pointer at a multiple of 4 (`ldm`, `ldrd`):
+//! [`crate::format::Model::parse`] refuses a blob that does not start at one on this build, so
+//! every section is aligned.
 //!
 //! Square roots: `vsqrt.f32`, correctly rounded like `libm::sqrtf`. `asm!` cannot name FPU
 //! registers here (rustc's `vfp2` feature is off for single-precision FPUs such as the
 //! M4F's), so the loop is a leaf routine: `r0` the first value, `r1` how many; it uses only
 //! `r0`-`r2`, `s0`-`s3` and the flags, all caller-saved under the AAPCS.
 
-use super::GateOperand;
+use super::{Activation, GateBlocks, GateOperand};
 use crate::config::{HIDDEN, N_FEATURES};
+use crate::fixed::TANH_TABLE;
+use crate::format::{PADDED_FEATURES, ROW_RECORD};
 
 /// Values packed per `u32` of the engine's hidden state.
 const PAIRS: usize = HIDDEN / 2;
 
 core::arch::global_asm!(
-    ".section .text.genre_core_dot_rows,\"ax\",%progbits",
+    ".section .text.genre_core_dot_blocks,\"ax\",%progbits",
     ".syntax unified",
     ".thumb",
     ".arch armv7e-m",
     ".p2align 2",
-    ".global genre_core_dot_rows",
-    ".type genre_core_dot_rows,%function",
+    ".global genre_core_dot_blocks",
+    ".type genre_core_dot_blocks,%function",
     ".thumb_func",
-    // r0: row 0, r1: row stride in bytes, r2: packed activations, r3: groups (4k, k > 0),
-    // [sp]: output (4 × blocks i32), [sp, #4]: blocks of four rows (> 0).
-    // r4-r7: accumulators, r0/r12: rows 0 and 2 of the block, r8/r9: activation words,
-    // lr: blocks left; [sp]: activations, groups, output pointer.
-    "genre_core_dot_rows:",
+    // r0: first block (word-aligned), r1: packed activations, r2: groups per row (4k or
+    // 4k + 1, k > 0), r3: output (4 i32 per block), [sp]: blocks (> 0).
+    // Loop: r0 weights (walks through every block), r1 activations, r2 groups left,
+    // lr/r3: activation words, r4-r7: accumulators, r8-r11: a word of each row, r12: lanes.
+    // Frame: [sp] activations, [sp, #4] groups, [sp, #8] output, [sp, #12] output end.
+    "genre_core_dot_blocks:",
     "push {{r4-r11, lr}}",
     "sub sp, #16",
-    "strd r2, r3, [sp]",
-    "ldr r8, [sp, #52]",
-    "str r8, [sp, #8]",
-    "ldr lr, [sp, #56]",
+    "ldr r12, [sp, #52]",
+    "add r12, r3, r12, lsl #4",
+    "strd r1, r2, [sp]",
+    "strd r3, r12, [sp, #8]",
     "2:",
-    "add r12, r0, r1, lsl #1",
+    "ldrd r1, r2, [sp]",
+    // An odd group count: the first group alone (its products start the accumulators).
+    "lsrs r3, r2, #1",
+    "bcc 4f",
+    "ldrd lr, r3, [r1], #8",
+    "ldmia r0!, {{r8-r11}}",
+    "sxtb16 r12, r8",
+    "smuad r4, r12, lr",
+    "sxtb16 r8, r8, ror #8",
+    "smlad r4, r8, r3, r4",
+    "sxtb16 r12, r9",
+    "smuad r5, r12, lr",
+    "sxtb16 r9, r9, ror #8",
+    "smlad r5, r9, r3, r5",
+    "sxtb16 r12, r10",
+    "smuad r6, r12, lr",
+    "sxtb16 r10, r10, ror #8",
+    "smlad r6, r10, r3, r6",
+    "sxtb16 r12, r11",
+    "smuad r7, r12, lr",
+    "sxtb16 r11, r11, ror #8",
+    "smlad r7, r11, r3, r7",
+    "subs r2, r2, #1",
+    "b 1f",
+    "4:",
     "movs r4, #0",
     "movs r5, #0",
     "movs r6, #0",
     "movs r7, #0",
-    "ldrd r2, r3, [sp]",
-    "1:",
     // Four groups per pass.
-    ".rept 4",
-    "ldrd r8, r9, [r2], #8",
-    "ldr r10, [r0, r1]",
-    "sxtb16 r11, r10",
-    "smlad r5, r11, r8, r5",
+    "1:",
+    "ldrd lr, r3, [r1], #8",
+    "ldmia r0!, {{r8-r11}}",
+    "sxtb16 r12, r8",
+    "smlad r4, r12, lr, r4",
+    "sxtb16 r8, r8, ror #8",
+    "smlad r4, r8, r3, r4",
+    "sxtb16 r12, r9",
+    "smlad r5, r12, lr, r5",
+    "sxtb16 r9, r9, ror #8",
+    "smlad r5, r9, r3, r5",
+    "sxtb16 r12, r10",
+    "smlad r6, r12, lr, r6",
     "sxtb16 r10, r10, ror #8",
-    "smlad r5, r10, r9, r5",
-    "ldr r10, [r0], #4",
-    "sxtb16 r11, r10",
-    "smlad r4, r11, r8, r4",
+    "smlad r6, r10, r3, r6",
+    "sxtb16 r12, r11",
+    "smlad r7, r12, lr, r7",
+    "sxtb16 r11, r11, ror #8",
+    "smlad r7, r11, r3, r7",
+    "ldrd lr, r3, [r1], #8",
+    "ldmia r0!, {{r8-r11}}",
+    "sxtb16 r12, r8",
+    "smlad r4, r12, lr, r4",
+    "sxtb16 r8, r8, ror #8",
+    "smlad r4, r8, r3, r4",
+    "sxtb16 r12, r9",
+    "smlad r5, r12, lr, r5",
+    "sxtb16 r9, r9, ror #8",
+    "smlad r5, r9, r3, r5",
+    "sxtb16 r12, r10",
+    "smlad r6, r12, lr, r6",
     "sxtb16 r10, r10, ror #8",
-    "smlad r4, r10, r9, r4",
-    "ldr r10, [r12, r1]",
-    "sxtb16 r11, r10",
-    "smlad r7, r11, r8, r7",
+    "smlad r6, r10, r3, r6",
+    "sxtb16 r12, r11",
+    "smlad r7, r12, lr, r7",
+    "sxtb16 r11, r11, ror #8",
+    "smlad r7, r11, r3, r7",
+    "ldrd lr, r3, [r1], #8",
+    "ldmia r0!, {{r8-r11}}",
+    "sxtb16 r12, r8",
+    "smlad r4, r12, lr, r4",
+    "sxtb16 r8, r8, ror #8",
+    "smlad r4, r8, r3, r4",
+    "sxtb16 r12, r9",
+    "smlad r5, r12, lr, r5",
+    "sxtb16 r9, r9, ror #8",
+    "smlad r5, r9, r3, r5",
+    "sxtb16 r12, r10",
+    "smlad r6, r12, lr, r6",
     "sxtb16 r10, r10, ror #8",
-    "smlad r7, r10, r9, r7",
-    "ldr r10, [r12], #4",
-    "sxtb16 r11, r10",
-    "smlad r6, r11, r8, r6",
+    "smlad r6, r10, r3, r6",
+    "sxtb16 r12, r11",
+    "smlad r7, r12, lr, r7",
+    "sxtb16 r11, r11, ror #8",
+    "smlad r7, r11, r3, r7",
+    "ldrd lr, r3, [r1], #8",
+    "ldmia r0!, {{r8-r11}}",
+    "sxtb16 r12, r8",
+    "smlad r4, r12, lr, r4",
+    "sxtb16 r8, r8, ror #8",
+    "smlad r4, r8, r3, r4",
+    "sxtb16 r12, r9",
+    "smlad r5, r12, lr, r5",
+    "sxtb16 r9, r9, ror #8",
+    "smlad r5, r9, r3, r5",
+    "sxtb16 r12, r10",
+    "smlad r6, r12, lr, r6",
     "sxtb16 r10, r10, ror #8",
-    "smlad r6, r10, r9, r6",
-    ".endr",
-    "subs r3, r3, #4",
+    "smlad r6, r10, r3, r6",
+    "sxtb16 r12, r11",
+    "smlad r7, r12, lr, r7",
+    "sxtb16 r11, r11, ror #8",
+    "smlad r7, r11, r3, r7",
+    "subs r2, r2, #4",
     "bne 1b",
-    // Next block: row 0 moves on by 4 · stride (r12 is 2 · stride + 4 · groups past it).
-    "ldr r3, [sp, #4]",
-    "add r0, r12, r1, lsl #1",
-    "sub.w r0, r0, r3, lsl #2",
-    "ldr r8, [sp, #8]",
-    "stmia r8!, {{r4-r7}}",
-    "str r8, [sp, #8]",
-    "subs lr, lr, #1",
+    "ldr r12, [sp, #8]",
+    "stmia r12!, {{r4-r7}}",
+    "str r12, [sp, #8]",
+    "ldr r3, [sp, #12]",
+    "cmp r12, r3",
     "bne 2b",
     "add sp, #16",
     "pop {{r4-r11, pc}}",
-    ".size genre_core_dot_rows, . - genre_core_dot_rows",
+    ".size genre_core_dot_blocks, . - genre_core_dot_blocks",
 );
 
 extern "C" {
-    fn genre_core_dot_rows(
+    fn genre_core_dot_blocks(
         w: *const u8,
-        stride: usize,
         act: *const u32,
         groups: usize,
         out: *mut i32,
@@ -98,7 +181,7 @@ extern "C" {
     );
 }
 
-/// The two words of one group of four `i16` activations, in the order [`dot_rows`] expects.
+/// The two words of one group of four `i16` activations, in the order [`dot_blocks`] expects.
 #[inline]
 #[must_use]
 pub fn pack_group(x: [i16; 4]) -> [u32; 2] {
@@ -106,46 +189,46 @@ pub fn pack_group(x: [i16; 4]) -> [u32; 2] {
     [h(x[0]) | (h(x[2]) << 16), h(x[1]) | (h(x[3]) << 16)]
 }
 
-/// Dot products of [`HIDDEN`] `i8` weight rows of `LEN` bytes with the first `2 · GROUP_WORDS`
-/// activations, packed by [`pack_group`] in `act`.
+/// Dot products of one gate's rows (`4 · GROUPS` `i8` weights each) with the `4 · GROUPS`
+/// activations packed by [`pack_group`] in `act`.
+///
+/// # Panics
+/// If `rows` does not start at a multiple of 4 (a parsed blob's never do).
 #[inline]
-fn dot_rows<const LEN: usize, const GROUP_WORDS: usize>(
-    rows: &[[u8; LEN]; HIDDEN],
-    act: &[u32; GROUP_WORDS],
+fn dot_blocks<const GROUPS: usize, const WORDS: usize>(
+    rows: &GateBlocks<GROUPS>,
+    act: &[u32; WORDS],
     out: &mut [i32; HIDDEN],
 ) {
     const {
-        // The routine takes four groups per loop pass and four rows per block, and reads
-        // 2 · GROUP_WORDS bytes of each row.
-        assert!(GROUP_WORDS > 0 && GROUP_WORDS.is_multiple_of(8) && 2 * GROUP_WORDS <= LEN);
-        assert!(HIDDEN.is_multiple_of(4));
+        // Two words per group; the routine takes one odd group, then four per pass.
+        assert!(WORDS == 2 * GROUPS && GROUPS >= 4 && GROUPS % 4 <= 1);
     }
-    // Safety: the routine reads bytes `r · LEN .. r · LEN + 2 · GROUP_WORDS` of `rows` for
-    // each row `r < HIDDEN` (inside the array, by the assertion above; `ldr` allows any
-    // alignment on the M4), `GROUP_WORDS` words from `act` (its length; `ldrd` at
-    // word-aligned addresses), writes `HIDDEN` `i32` to `out`, and follows the AAPCS (saves
+    assert!(
+        (rows.as_ptr() as usize).is_multiple_of(4),
+        "weights not word-aligned"
+    );
+    // Safety: `rows` starts at a multiple of 4 (asserted; `ldm` needs it) and the routine
+    // reads exactly its `HIDDEN / 4` blocks of `16 · GROUPS` bytes, `WORDS` words from `act`
+    // (word-aligned, `ldrd`), writes `HIDDEN` `i32` to `out`, and follows the AAPCS (saves
     // r4-r11 and lr, restores sp; the flags are caller-saved).
     unsafe {
-        genre_core_dot_rows(
+        genre_core_dot_blocks(
             rows.as_ptr().cast::<u8>(),
-            LEN,
             act.as_ptr(),
-            GROUP_WORDS / 2,
+            GROUPS,
             out.as_mut_ptr(),
-            HIDDEN / 4,
+            rows.len(),
         );
     }
 }
 
-/// Groups of four features handled by [`dot_rows`]; the last `N_FEATURES % 4` go the scalar way.
-const IN_GROUPS: usize = N_FEATURES / 4;
+/// Groups of four features in layer 0's padded rows.
+const IN_GROUPS: usize = PADDED_FEATURES / 4;
 
-/// Layer 0's quantised features, packed for [`dot_rows`].
+/// Layer 0's quantised features, zero-padded to whole groups and packed for [`dot_blocks`].
 #[derive(Clone, Copy, Debug)]
-pub struct FeatureOperand {
-    words: [u32; 2 * IN_GROUPS],
-    tail: [i8; N_FEATURES % 4],
-}
+pub struct FeatureOperand([u32; 2 * IN_GROUPS]);
 
 impl FeatureOperand {
     /// Packs `x` (from [`crate::format::Model::quantize_input`]).
@@ -153,29 +236,22 @@ impl FeatureOperand {
     #[must_use]
     pub fn new(x: &[i8; N_FEATURES]) -> Self {
         let mut words = [0u32; 2 * IN_GROUPS];
-        for (w, g) in words.chunks_exact_mut(2).zip(x.chunks_exact(4)) {
-            w.copy_from_slice(&pack_group(core::array::from_fn(|k| i16::from(g[k]))));
+        for (g, w) in words.chunks_exact_mut(2).enumerate() {
+            let v = |k: usize| x.get(4 * g + k).map_or(0, |&v| i16::from(v));
+            w.copy_from_slice(&pack_group([v(0), v(1), v(2), v(3)]));
         }
-        Self {
-            words,
-            tail: core::array::from_fn(|t| x[4 * IN_GROUPS + t]),
-        }
+        Self(words)
     }
 }
 
-impl GateOperand<N_FEATURES> for FeatureOperand {
+impl GateOperand<IN_GROUPS> for FeatureOperand {
     #[inline]
-    fn dot_gate(&self, rows: &[[u8; N_FEATURES]; HIDDEN], out: &mut [i32; HIDDEN]) {
-        dot_rows(rows, &self.words, out);
-        for (a, row) in out.iter_mut().zip(rows) {
-            for (t, &x) in self.tail.iter().enumerate() {
-                *a += i32::from(row[4 * IN_GROUPS + t] as i8) * i32::from(x);
-            }
-        }
+    fn dot_gate(&self, rows: &GateBlocks<IN_GROUPS>, out: &mut [i32; HIDDEN]) {
+        dot_blocks(rows, &self.0, out);
     }
 }
 
-/// A packed hidden state (pairs `(h[2p], h[2p + 1])`) repacked for [`dot_rows`].
+/// A packed hidden state (pairs `(h[2p], h[2p + 1])`) repacked for [`dot_blocks`].
 #[derive(Clone, Copy, Debug)]
 pub struct HiddenOperand([u32; PAIRS]);
 
@@ -193,10 +269,247 @@ impl HiddenOperand {
     }
 }
 
-impl GateOperand<HIDDEN> for HiddenOperand {
+impl GateOperand<{ HIDDEN / 4 }> for HiddenOperand {
     #[inline]
-    fn dot_gate(&self, rows: &[[u8; HIDDEN]; HIDDEN], out: &mut [i32; HIDDEN]) {
-        dot_rows(rows, &self.0, out);
+    fn dot_gate(&self, rows: &GateBlocks<{ HIDDEN / 4 }>, out: &mut [i32; HIDDEN]) {
+        dot_blocks(rows, &self.0, out);
+    }
+}
+
+core::arch::global_asm!(
+    ".section .text.genre_core_gate_outputs,\"ax\",%progbits",
+    ".syntax unified",
+    ".thumb",
+    ".arch armv7e-m",
+    ".p2align 2",
+    ".global genre_core_gate_outputs",
+    ".type genre_core_gate_outputs,%function",
+    ".thumb_func",
+    // r0: accumulators (HIDDEN input-path i32, then HIDDEN recurrent-path), r1: records
+    // (word-aligned), r2: shifts, r3: output (HIDDEN i16), [sp]: TANH_TABLE, [sp, #4]: 0 for
+    // the logistic function, else tanh.
+    // Per row: r6 input path, then the pre-activation z; r7 recurrent path, then |z| and the
+    // output; r7-r9 the record (mult_x, mult_h, bias); r10 a shift less 33; r4 output end,
+    // r5 the table. The requantisations follow `fixed::requantize`, the activations
+    // `fixed::tanh_q15` (Q16 input: 10 interpolation bits; the logistic function: 11) and
+    // `fixed::sigmoid_q15` (`(32768 + t + 1) >> 1 = 16384 + ((t + 1) >> 1)`, at most 32768:
+    // `usat` caps it at 32767).
+    "genre_core_gate_outputs:",
+    "push {{r4-r11, lr}}",
+    "ldrd r5, r12, [sp, #36]",
+    "add r4, r3, #128",
+    "cmp r12, #0",
+    "bne 40f",
+    "10:",
+    "ldr r6, [r0], #4",
+    "ldmia r1!, {{r7, r8, r9}}",
+    "ldrb r10, [r2], #1",
+    "subs r10, r10, #33",
+    "bmi 30f",
+    "smmul r6, r6, r7",
+    "asr r6, r6, r10",
+    "adds r6, #1",
+    "asrs r6, r6, #1",
+    "11:",
+    "ldr r7, [r0, #252]",
+    "ldrb r10, [r2], #1",
+    "subs r10, r10, #33",
+    "bmi 31f",
+    "smmul r7, r7, r8",
+    "asr r7, r7, r10",
+    "adds r7, #1",
+    "asrs r7, r7, #1",
+    "12:",
+    "qadd r6, r6, r7",
+    "qadd r6, r6, r9",
+    "eor r7, r6, r6, asr #31",
+    "sub r7, r7, r6, asr #31",
+    "lsrs r8, r7, #11",
+    "cmp r8, #512",
+    "bhs 32f",
+    "ldr r10, [r5, r8, lsl #1]",
+    "ubfx r7, r7, #0, #11",
+    "uxth r11, r10",
+    "rsb r10, r11, r10, lsr #16",
+    "mul r10, r10, r7",
+    "add r10, r10, #1024",
+    "add r7, r11, r10, lsr #11",
+    "13:",
+    "eor r7, r7, r6, asr #31",
+    "sub r7, r7, r6, asr #31",
+    "adds r7, #1",
+    "asrs r7, r7, #1",
+    "add r7, r7, #16384",
+    "usat r7, #15, r7",
+    "strh r7, [r3], #2",
+    "cmp r3, r4",
+    "bne 10b",
+    "pop {{r4-r11, pc}}",
+    // tanh: the cell input g.
+    "40:",
+    "ldr r6, [r0], #4",
+    "ldmia r1!, {{r7, r8, r9}}",
+    "ldrb r10, [r2], #1",
+    "subs r10, r10, #33",
+    "bmi 60f",
+    "smmul r6, r6, r7",
+    "asr r6, r6, r10",
+    "adds r6, #1",
+    "asrs r6, r6, #1",
+    "41:",
+    "ldr r7, [r0, #252]",
+    "ldrb r10, [r2], #1",
+    "subs r10, r10, #33",
+    "bmi 61f",
+    "smmul r7, r7, r8",
+    "asr r7, r7, r10",
+    "adds r7, #1",
+    "asrs r7, r7, #1",
+    "42:",
+    "qadd r6, r6, r7",
+    "qadd r6, r6, r9",
+    "eor r7, r6, r6, asr #31",
+    "sub r7, r7, r6, asr #31",
+    "lsrs r8, r7, #10",
+    "cmp r8, #512",
+    "bhs 62f",
+    "ldr r10, [r5, r8, lsl #1]",
+    "ubfx r7, r7, #0, #10",
+    "uxth r11, r10",
+    "rsb r10, r11, r10, lsr #16",
+    "mul r10, r10, r7",
+    "add r10, r10, #512",
+    "add r7, r11, r10, lsr #10",
+    "43:",
+    "eor r7, r7, r6, asr #31",
+    "sub r7, r7, r6, asr #31",
+    "strh r7, [r3], #2",
+    "cmp r3, r4",
+    "bne 40b",
+    "pop {{r4-r11, pc}}",
+    // Shift <= 32: `p = 2^(s-1) + acc * mult` in 64 bits, `p >> s` from its halves, saturated
+    // when the top half is not the sign extension of the result.
+    "30:",
+    "add r10, r10, #33",
+    "sub r11, r10, #1",
+    "movs r12, #1",
+    "lsl r12, r12, r11",
+    "mov.w lr, #0",
+    "smlal r12, lr, r6, r7",
+    "rsb r11, r10, #32",
+    "lsr r12, r12, r10",
+    "lsl r6, lr, r11",
+    "orr r6, r6, r12",
+    "asr r11, lr, r10",
+    "cmp r11, r6, asr #31",
+    "beq 11b",
+    "mvn r6, #0x80000000",
+    "eor r6, r6, lr, asr #31",
+    "b 11b",
+    "31:",
+    "add r10, r10, #33",
+    "sub r11, r10, #1",
+    "movs r12, #1",
+    "lsl r12, r12, r11",
+    "mov.w lr, #0",
+    "smlal r12, lr, r7, r8",
+    "rsb r11, r10, #32",
+    "lsr r12, r12, r10",
+    "lsl r7, lr, r11",
+    "orr r7, r7, r12",
+    "asr r11, lr, r10",
+    "cmp r11, r7, asr #31",
+    "beq 12b",
+    "mvn r7, #0x80000000",
+    "eor r7, r7, lr, asr #31",
+    "b 12b",
+    "32:",
+    "movw r7, #32767",
+    "b 13b",
+    "60:",
+    "add r10, r10, #33",
+    "sub r11, r10, #1",
+    "movs r12, #1",
+    "lsl r12, r12, r11",
+    "mov.w lr, #0",
+    "smlal r12, lr, r6, r7",
+    "rsb r11, r10, #32",
+    "lsr r12, r12, r10",
+    "lsl r6, lr, r11",
+    "orr r6, r6, r12",
+    "asr r11, lr, r10",
+    "cmp r11, r6, asr #31",
+    "beq 41b",
+    "mvn r6, #0x80000000",
+    "eor r6, r6, lr, asr #31",
+    "b 41b",
+    "61:",
+    "add r10, r10, #33",
+    "sub r11, r10, #1",
+    "movs r12, #1",
+    "lsl r12, r12, r11",
+    "mov.w lr, #0",
+    "smlal r12, lr, r7, r8",
+    "rsb r11, r10, #32",
+    "lsr r12, r12, r10",
+    "lsl r7, lr, r11",
+    "orr r7, r7, r12",
+    "asr r11, lr, r10",
+    "cmp r11, r7, asr #31",
+    "beq 42b",
+    "mvn r7, #0x80000000",
+    "eor r7, r7, lr, asr #31",
+    "b 42b",
+    "62:",
+    "movw r7, #32767",
+    "b 43b",
+    ".size genre_core_gate_outputs, . - genre_core_gate_outputs",
+);
+
+extern "C" {
+    fn genre_core_gate_outputs(
+        acc: *const i32,
+        records: *const u8,
+        shifts: *const u8,
+        out: *mut i16,
+        table: *const i16,
+        tanh: u32,
+    );
+}
+
+/// One gate's outputs (Q15) from its accumulators; the same values as
+/// [`super::portable::gate_outputs`] (see there), for factors a parse admitted (others give
+/// unspecified values, never undefined behaviour).
+///
+/// # Panics
+/// If `records` does not start at a multiple of 4 (a parsed blob's never do).
+#[inline]
+pub fn gate_outputs(
+    act: Activation,
+    acc: &[[i32; HIDDEN]; 2],
+    records: &[[u8; ROW_RECORD]; HIDDEN],
+    shifts: &[[u8; 2]; HIDDEN],
+    out: &mut [i16; HIDDEN],
+) {
+    const { assert!(HIDDEN == 64 && ROW_RECORD == 12) };
+    assert!(
+        (records.as_ptr() as usize).is_multiple_of(4),
+        "records not word-aligned"
+    );
+    // Safety: the routine reads `HIDDEN` records of 12 bytes from `records` (at a multiple of
+    // 4, asserted above, for `ldm`), `2 · HIDDEN` shift bytes, the `2 · HIDDEN` `i32` of `acc`
+    // (contiguous: an array of arrays), table entries `idx` and `idx + 1` for `idx < 512`
+    // (the table has 513), writes `HIDDEN` `i16` to `out`, and follows the AAPCS (saves
+    // r4-r11 and lr; the flags are caller-saved).
+    unsafe {
+        genre_core_gate_outputs(
+            acc.as_ptr().cast::<i32>(),
+            records.as_ptr().cast::<u8>(),
+            shifts.as_ptr().cast::<u8>(),
+            out.as_mut_ptr(),
+            TANH_TABLE.as_ptr(),
+            u32::from(act == Activation::Tanh),
+        );
     }
 }
 

@@ -7,18 +7,22 @@
 //!
 //! | item | [`portable`] (every target) | `arm_dsp` (Cortex-M4F/M7) |
 //! |---|---|---|
-//! | [`FeatureOperand`], [`HiddenOperand`]: one gate's 64 `i8` weight rows · an input | Rust, four rows per block | `sxtb16`/`smlad` assembly |
+//! | [`FeatureOperand`], [`HiddenOperand`]: one gate's 64 `i8` weight rows (in [`GateBlocks`]) · an input | Rust, one block of four rows at a time | `sxtb16`/`smlad` assembly, `ldm` of a word of each row |
+//! | [`gate_outputs`]: one gate's epilogue (two requantisations, bias, sigmoid or tanh) | Rust over [`crate::fixed`] | assembly, one pass over the rows |
 //! | [`sqrt_in_place`]: correctly rounded `f32` square roots | `libm::sqrtf` | `vsqrt.f32` assembly |
 //! | [`dot_f32`]: `f32` dot products of the filterbanks and the DCT, in index order | Rust, unrolled by four | `vldmia`/`vmla.f32` assembly |
 //!
-//! Integer sums are exact, both square roots round correctly, and both float dot products
-//! round each product and then each sum in the same order, so both rooms give the same bits. [`portable`] is compiled on every target, so that a test on the device
-//! (`firmware/qemu`'s `kernel-check`) can compare it with `arm_dsp` on random rows.
+//! Integer sums are exact, the epilogue follows [`crate::fixed`]'s formulas step by step, both
+//! square roots round correctly, and both float dot products round each product and then each
+//! sum in the same order, so both rooms give the same bits. [`portable`] is compiled on every
+//! target, so that a test on the device (`firmware/qemu`'s `kernel-check`) can compare it
+//! with `arm_dsp` on random rows.
 //!
 //! Stable rustc does not expose the Arm `dsp` target feature to `cfg`; a hard-float Arm core
 //! without the DSP extension (none ships today) would need the alias changed.
 
 use crate::config::HIDDEN;
+use crate::format::BLOCK_ROWS;
 
 pub mod portable;
 
@@ -27,14 +31,28 @@ pub mod portable;
 pub mod arm_dsp;
 
 #[cfg(arm_dsp)]
-pub use arm_dsp::{dot_f32, sqrt_in_place, FeatureOperand, HiddenOperand};
+pub use arm_dsp::{dot_f32, gate_outputs, sqrt_in_place, FeatureOperand, HiddenOperand};
 #[cfg(not(arm_dsp))]
-pub use portable::{dot_f32, sqrt_in_place, FeatureOperand, HiddenOperand};
+pub use portable::{dot_f32, gate_outputs, sqrt_in_place, FeatureOperand, HiddenOperand};
+
+/// One gate's [`HIDDEN`] weight rows as the blob stores them: blocks of [`BLOCK_ROWS`] rows,
+/// each `GROUPS` groups of 16 bytes (bytes `4g..4g + 4` of each of the block's rows, see
+/// [the format](crate::format#weight-blocks)). A row is `4 · GROUPS` `i8` weights.
+pub type GateBlocks<const GROUPS: usize> = [[[u8; 16]; GROUPS]; HIDDEN / BLOCK_ROWS];
 
 /// A layer input prepared for the dot-product kernel: the features (layer 0) or a packed
-/// hidden state (layer 1 and both recurrences), of `LEN` values.
-pub trait GateOperand<const LEN: usize> {
-    /// The dot products of one gate's [`HIDDEN`] `i8` weight rows (each `LEN` bytes, stored
-    /// as `u8`) with this input, exact in `i32` (≤ 64 terms of 127 · 32768).
-    fn dot_gate(&self, rows: &[[u8; LEN]; HIDDEN], out: &mut [i32; HIDDEN]);
+/// hidden state (layer 1 and both recurrences), of `4 · GROUPS` values.
+pub trait GateOperand<const GROUPS: usize> {
+    /// The dot products of one gate's [`HIDDEN`] `i8` weight rows with this input, exact in
+    /// `i32` (≤ 64 terms of 127 · 32768).
+    fn dot_gate(&self, rows: &GateBlocks<GROUPS>, out: &mut [i32; HIDDEN]);
+}
+
+/// The activation of a gate: the logistic function (i, f, o) or tanh (the cell input g).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// [`crate::fixed::sigmoid_q15`].
+    Sigmoid,
+    /// [`crate::fixed::tanh_q15`].
+    Tanh,
 }

@@ -1,80 +1,128 @@
 //! The kernels in portable Rust: what every target but the Cortex-M4F/M7 runs (the host, the
 //! Cortex-M0+), and the reference the Arm DSP kernels are compared with on the device.
 
-use super::GateOperand;
+use super::{Activation, GateBlocks, GateOperand};
 use crate::config::{HIDDEN, N_FEATURES};
+use crate::fixed::{requantize, sigmoid_q15, tanh_q15, Requant};
+use crate::format::{le_i32, BLOCK_ROWS, PADDED_FEATURES, ROW_RECORD};
+use crate::quant::PRE_FRAC_BITS;
 
 /// Values packed per `u32` of a hidden state: `h[2p]` in the low half, `h[2p + 1]` high.
 const PAIRS: usize = HIDDEN / 2;
-/// Weight rows computed together, so that each input value is loaded once per block.
-const BLOCK: usize = 4;
-const _: () = assert!(HIDDEN.is_multiple_of(BLOCK) && HIDDEN.is_multiple_of(2));
+/// Groups of four values in a hidden state.
+const HIDDEN_GROUPS: usize = HIDDEN / 4;
+/// Groups of four values in layer 0's padded input.
+const FEATURE_GROUPS: usize = PADDED_FEATURES / 4;
+const _: () = assert!(HIDDEN.is_multiple_of(BLOCK_ROWS) && HIDDEN.is_multiple_of(4));
 
-/// The two Q15 values of a packed pair.
+/// The dot products of one gate's rows with `x` (`4 · GROUPS` values), block by block.
 #[inline]
-fn unpack(pair: u32) -> (i32, i32) {
-    (i32::from(pair as u16 as i16), (pair as i32) >> 16)
+fn dot_blocks<const GROUPS: usize>(
+    rows: &GateBlocks<GROUPS>,
+    x: &[[i32; 4]; GROUPS],
+    out: &mut [i32; HIDDEN],
+) {
+    let (accs, _) = out.as_chunks_mut::<BLOCK_ROWS>();
+    for (acc, block) in accs.iter_mut().zip(rows) {
+        *acc = [0; BLOCK_ROWS];
+        for (group, xg) in block.iter().zip(x) {
+            let (words, _) = group.as_chunks::<4>();
+            for (a, w) in acc.iter_mut().zip(words) {
+                for (&wk, &xk) in w.iter().zip(xg) {
+                    *a += i32::from(wk as i8) * xk;
+                }
+            }
+        }
+    }
 }
 
-/// Layer 0's input: the quantised features.
+/// Layer 0's input: the quantised features, zero-padded to whole groups.
 #[derive(Clone, Copy, Debug)]
-pub struct FeatureOperand([i8; N_FEATURES]);
+pub struct FeatureOperand([[i32; 4]; FEATURE_GROUPS]);
 
 impl FeatureOperand {
     /// Prepares `x` (from [`crate::format::Model::quantize_input`]).
     #[inline]
     #[must_use]
     pub fn new(x: &[i8; N_FEATURES]) -> Self {
-        Self(*x)
+        Self(core::array::from_fn(|g| {
+            core::array::from_fn(|k| x.get(4 * g + k).map_or(0, |&v| i32::from(v)))
+        }))
     }
 }
 
-impl GateOperand<N_FEATURES> for FeatureOperand {
+impl GateOperand<FEATURE_GROUPS> for FeatureOperand {
     #[inline]
-    fn dot_gate(&self, rows: &[[u8; N_FEATURES]; HIDDEN], out: &mut [i32; HIDDEN]) {
-        // No remainders: HIDDEN is a multiple of BLOCK.
-        let (blocks, _) = rows.as_chunks::<BLOCK>();
-        let (accs, _) = out.as_chunks_mut::<BLOCK>();
-        for (acc, w) in accs.iter_mut().zip(blocks) {
-            *acc = [0; BLOCK];
-            for (k, &x) in self.0.iter().enumerate() {
-                let x = i32::from(x);
-                for (a, row) in acc.iter_mut().zip(w) {
-                    *a += i32::from(row[k] as i8) * x;
-                }
-            }
-        }
+    fn dot_gate(&self, rows: &GateBlocks<FEATURE_GROUPS>, out: &mut [i32; HIDDEN]) {
+        dot_blocks(rows, &self.0, out);
     }
 }
 
-/// A hidden state (Q15) as a layer input, in the engine's packed pairs.
+/// A hidden state (Q15) as a layer input.
 #[derive(Clone, Copy, Debug)]
-pub struct HiddenOperand([u32; PAIRS]);
+pub struct HiddenOperand([[i32; 4]; HIDDEN_GROUPS]);
 
 impl HiddenOperand {
     /// Prepares the packed hidden state `h` (pairs `(h[2p], h[2p + 1])`).
     #[inline]
     #[must_use]
     pub fn new(h: &[u32; PAIRS]) -> Self {
-        Self(*h)
+        let v = |p: u32| [i32::from(p as u16 as i16), (p as i32) >> 16];
+        Self(core::array::from_fn(|g| {
+            let ([a, b], [c, d]) = (v(h[2 * g]), v(h[2 * g + 1]));
+            [a, b, c, d]
+        }))
     }
 }
 
-impl GateOperand<HIDDEN> for HiddenOperand {
+impl GateOperand<HIDDEN_GROUPS> for HiddenOperand {
     #[inline]
-    fn dot_gate(&self, rows: &[[u8; HIDDEN]; HIDDEN], out: &mut [i32; HIDDEN]) {
-        // No remainders: HIDDEN is a multiple of BLOCK.
-        let (blocks, _) = rows.as_chunks::<BLOCK>();
-        let (accs, _) = out.as_chunks_mut::<BLOCK>();
-        for (acc, w) in accs.iter_mut().zip(blocks) {
-            *acc = [0; BLOCK];
-            for (p, &pair) in self.0.iter().enumerate() {
-                let (lo, hi) = unpack(pair);
-                for (a, row) in acc.iter_mut().zip(w) {
-                    *a += i32::from(row[2 * p] as i8) * lo + i32::from(row[2 * p + 1] as i8) * hi;
-                }
-            }
-        }
+    fn dot_gate(&self, rows: &GateBlocks<HIDDEN_GROUPS>, out: &mut [i32; HIDDEN]) {
+        dot_blocks(rows, &self.0, out);
+    }
+}
+
+/// One gate's outputs (Q15) from its accumulators (`acc[0]` the input path's, `acc[1]` the
+/// recurrent path's): `act(requantize(ax, rx) + requantize(ah, rh) + bias)` per row, each
+/// addition saturating, the pre-activation in Q16 ([`PRE_FRAC_BITS`]). `records` and `shifts`
+/// are the rows' numbers as the blob stores them; every factor must be
+/// [`Requant::is_valid`] (the parser checked them).
+///
+/// # Panics
+/// In debug builds, for a shift outside 1..=62 (a shift overflow).
+#[inline]
+pub fn gate_outputs(
+    act: Activation,
+    acc: &[[i32; HIDDEN]; 2],
+    records: &[[u8; ROW_RECORD]; HIDDEN],
+    shifts: &[[u8; 2]; HIDDEN],
+    out: &mut [i16; HIDDEN],
+) {
+    let rows = out
+        .iter_mut()
+        .zip(acc[0].iter().zip(&acc[1]))
+        .zip(records.iter().zip(shifts));
+    for ((o, (&ax, &ah)), (rec, sh)) in rows {
+        let (mx, mh, bias) = (le_i32(&rec[0..4]), le_i32(&rec[4..8]), le_i32(&rec[8..12]));
+        let z = requantize(
+            ax,
+            Requant {
+                mult: mx,
+                shift: sh[0],
+            },
+        )
+        .saturating_add(requantize(
+            ah,
+            Requant {
+                mult: mh,
+                shift: sh[1],
+            },
+        ))
+        .saturating_add(bias);
+        *o = match act {
+            Activation::Sigmoid => sigmoid_q15(z, PRE_FRAC_BITS),
+            Activation::Tanh => tanh_q15(z, PRE_FRAC_BITS),
+        };
     }
 }
 

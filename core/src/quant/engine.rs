@@ -1,15 +1,19 @@
 //! The integer-only step ([`QuantEngine`]), the layer API that tests pin one gate, one cell
 //! update and one layer at a time, and the window readout. Number formats: [`super`].
 
-use super::{LOGIT_FRAC_BITS, PRE_FRAC_BITS};
-use crate::arch::{FeatureOperand, GateOperand, HiddenOperand};
+use super::LOGIT_FRAC_BITS;
+use crate::arch::{
+    gate_outputs, Activation, FeatureOperand, GateBlocks, GateOperand, HiddenOperand,
+};
 use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, POOL_FROM};
-use crate::fixed::{requantize, round_shr, sat_i16, sigmoid_q15, tanh_q15, Requant, ACT_FRAC_BITS};
-use crate::format::{le_i32, LayerView, Model};
+use crate::fixed::{requantize, round_shr, sat_i16, tanh_q15, ACT_FRAC_BITS};
+use crate::format::{le_i32, LayerView, Model, ROW_RECORD};
 use crate::lstm::GATES;
 
 /// Hidden values per packed word of [`QuantEngine`]'s hidden state.
 const PAIRS: usize = HIDDEN / 2;
+/// Groups of four values in a hidden state (the dot-product kernels' unit).
+const HIDDEN_GROUPS: usize = HIDDEN / 4;
 const _: () = assert!(HIDDEN.is_multiple_of(2));
 
 /// Streaming state of the integer engine (h, c per layer, gate scratch, the pooled top-layer
@@ -49,28 +53,15 @@ fn pack(lo: i16, hi: i16) -> u32 {
     u32::from(lo as u16) | (u32::from(hi as u16) << 16)
 }
 
-/// One gate's outputs: `act(requant_x(ax) + requant_h(ah) + bias)` per row, each addition
-/// saturating, the pre-activation in Q16 ([`PRE_FRAC_BITS`]).
+/// One gate's weight blocks after another, for rows of `4 · GROUPS` weights.
 #[inline]
-fn gate_outputs<'a>(
-    rows: impl Iterator<
-        Item = (
-            ((&'a mut i16, &'a [u8]), (&'a i32, &'a i32)),
-            (Requant, Requant),
-        ),
-    >,
-    act: impl Fn(i32) -> i16,
-) {
-    for (((gate, b), (&ax, &ah)), (rx, rh)) in rows {
-        let z = requantize(ax, rx)
-            .saturating_add(requantize(ah, rh))
-            .saturating_add(le_i32(b));
-        *gate = act(z);
-    }
+fn gate_blocks<const GROUPS: usize>(w: &[u8]) -> &[GateBlocks<GROUPS>] {
+    // The parser checked the lengths: `as_chunks` leaves no remainder.
+    w.as_chunks::<16>().0.as_chunks::<GROUPS>().0.as_chunks().0
 }
 
 /// One layer step: all gate rows from `x` and the old `h`, then the cell/hidden update.
-fn packed_layer_step<const IN: usize, X: GateOperand<IN>>(
+fn packed_layer_step<const GROUPS: usize, X: GateOperand<GROUPS>>(
     l: &LayerView<'_>,
     x: &X,
     h: &mut [u32; PAIRS],
@@ -78,36 +69,30 @@ fn packed_layer_step<const IN: usize, X: GateOperand<IN>>(
     gates: &mut [i16; GATES],
 ) {
     let hx = HiddenOperand::new(h);
-    // The weights as typed rows, gate by gate: the parser checked the lengths, `as_chunks`
-    // cannot fail, and the kernels take fixed-size rows.
-    let (w_ih, _) = l.w_ih.as_chunks::<IN>();
-    let (w_hh, _) = l.w_hh.as_chunks::<HIDDEN>();
-    let gate_rows = w_ih
-        .as_chunks::<HIDDEN>()
+    let records = l
+        .records
+        .as_chunks::<ROW_RECORD>()
         .0
+        .as_chunks::<HIDDEN>()
+        .0;
+    let shifts = l.shifts.as_chunks::<2>().0.as_chunks::<HIDDEN>().0;
+    let gate_rows = gate_blocks::<GROUPS>(l.w_ih)
         .iter()
-        .zip(w_hh.as_chunks::<HIDDEN>().0)
-        .zip(l.bias.chunks_exact(4 * HIDDEN))
-        .zip(l.requant_x.groups(HIDDEN).zip(l.requant_h.groups(HIDDEN)))
-        .zip(gates.chunks_exact_mut(HIDDEN));
-    // Every gate overwrites both.
-    let mut ax = [0i32; HIDDEN];
-    let mut ah = [0i32; HIDDEN];
-    for (q, ((((wx, wh), bias), (rq_x, rq_h)), out)) in gate_rows.enumerate() {
-        x.dot_gate(wx, &mut ax);
-        hx.dot_gate(wh, &mut ah);
-        let rows = out
-            .iter_mut()
-            .zip(bias.chunks_exact(4))
-            .zip(ax.iter().zip(&ah))
-            .zip(rq_x.iter().zip(rq_h.iter()));
-        // The cell input g uses tanh, the gates i, f, o the logistic function (one loop
-        // each, so that no row branches on the kind).
-        if q == 2 {
-            gate_outputs(rows, |z| tanh_q15(z, PRE_FRAC_BITS));
+        .zip(gate_blocks::<HIDDEN_GROUPS>(l.w_hh))
+        .zip(records.iter().zip(shifts))
+        .zip(gates.as_chunks_mut::<HIDDEN>().0);
+    // Both paths' accumulators, overwritten by every gate.
+    let mut acc = [[0i32; HIDDEN]; 2];
+    for (q, (((wx, wh), (rec, sh)), out)) in gate_rows.enumerate() {
+        x.dot_gate(wx, &mut acc[0]);
+        hx.dot_gate(wh, &mut acc[1]);
+        // The cell input g uses tanh, the gates i, f, o the logistic function.
+        let act = if q == Gate::Cell as usize {
+            Activation::Tanh
         } else {
-            gate_outputs(rows, |z| sigmoid_q15(z, PRE_FRAC_BITS));
-        }
+            Activation::Sigmoid
+        };
+        gate_outputs(act, &acc, rec, sh, out);
     }
     let n = l.cell_frac_bits;
     for (p, pair) in h.iter_mut().enumerate() {

@@ -4,5 +4,14 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-/// The embedded blob; parse it once with `genre_core::format::Model::parse`.
-pub static WEIGHTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/weights.tgm"));
+/// Bytes at a multiple of 4: the blob's sections are word-aligned within it, and the Cortex-M4F
+/// kernels load them with `ldm` (an unaligned blob would take the slow portable path).
+#[repr(C, align(4))]
+struct Aligned<T: ?Sized>(T);
+
+static ALIGNED: &Aligned<[u8]> =
+    &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/weights.tgm")));
+
+/// The embedded blob, starting at a multiple of 4; parse it once with
+/// `genre_core::format::Model::parse`.
+pub static WEIGHTS: &[u8] = &ALIGNED.0;
