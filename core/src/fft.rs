@@ -144,12 +144,16 @@ fn radix4(a: [Complex; 4], w: &[Complex; 3]) -> [Complex; 4] {
 
 /// First radix-4 stage (blocks of `M` points), reading the windowed frame: point `n` is
 /// `(frame[2n]·w[2n], frame[2n+1]·w[2n+1])` with `w[i] = window[min(i, N_FFT - i)]`.
-fn first_stage(frame: &[i16; N_FFT], window: &[f32; N_BINS], z: &mut [[f32; 2]; M]) {
+fn first_stage(frame: Halves<'_>, window: &[f32; N_BINS], z: &mut [[f32; 2]; M]) {
     const Q: usize = M / 4;
-    // Sample pairs; window pairs (w[2j], w[2j+1]) read forwards for samples 0..512, and
-    // (w[2j+1], w[2j+2]) read backwards, swapped, for the mirrored samples 512..1024.
-    let (x, []) = frame.as_chunks::<2>() else {
-        unreachable!("N_FFT is even")
+    // Sample pairs, each half in two quarters; window pairs (w[2j], w[2j+1]) read forwards
+    // for samples 0..512, and (w[2j+1], w[2j+2]) read backwards, swapped, for the mirrored
+    // samples 512..1024.
+    let (first, []) = frame[0].as_chunks::<2>() else {
+        unreachable!("N_FFT / 2 is even")
+    };
+    let (second, []) = frame[1].as_chunks::<2>() else {
+        unreachable!("N_FFT / 2 is even")
     };
     let (wf, _) = window.as_chunks::<2>();
     let (wr, _) = window[1..].as_chunks::<2>();
@@ -169,10 +173,10 @@ fn first_stage(frame: &[i16; N_FFT], window: &[f32; N_BINS], z: &mut [[f32; 2]; 
             im: f32::from(x[1]) * w[0],
         };
         let a = [
-            fwd(x[n], wf[n]),
-            fwd(x[n + Q], wf[n + Q]),
-            rev(x[n + 2 * Q], wr[2 * Q - 1 - n]),
-            rev(x[n + 3 * Q], wr[Q - 1 - n]),
+            fwd(first[n], wf[n]),
+            fwd(first[n + Q], wf[n + Q]),
+            rev(second[n], wr[2 * Q - 1 - n]),
+            rev(second[n + Q], wr[Q - 1 - n]),
         ];
         let [y0, y1, y2, y3] = radix4(a, &twiddles3(n * (N_FFT / M)));
         z0[n] = y0.store();
@@ -274,6 +278,10 @@ fn last_stage_and_split(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
     }
 }
 
+/// A frame of `N_FFT` samples as its two halves, which need not be adjacent in memory (the
+/// frontend keeps its last two hops in place instead of shifting them).
+pub type Halves<'a> = [&'a [i16; N_FFT / 2]; 2];
+
 /// Writes the one-sided power spectrum `|X[k]|²` (`k = 0..=N_FFT/2`) of
 /// `x[n] = 2 · frame[n] · window[min(n, N_FFT - n)]` into `power`; `work` is the FFT buffer.
 ///
@@ -281,7 +289,7 @@ fn last_stage_and_split(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
 /// the real split's 1/2, left to the window, where a caller folds it in exactly.
 #[inline(never)] // one call per hop; out of line it measured faster on the M4F
 pub fn power_spectrum(
-    frame: &[i16; N_FFT],
+    frame: Halves<'_>,
     window: &[f32; N_BINS],
     work: &mut [f32; N_FFT],
     power: &mut [f32; N_BINS],
@@ -289,7 +297,8 @@ pub fn power_spectrum(
     // Opaque addresses: with the buffers at known addresses (the firmware's one static
     // `Frontend`, after LTO) the loops addressed them from shared bases at offsets beyond
     // the reach of `vldr`/`vstr`, 1,240 instructions per call more on the M4F.
-    let (frame, work, power) = (black_box(frame), black_box(work), black_box(power));
+    let frame = [black_box(frame[0]), black_box(frame[1])];
+    let (work, power) = (black_box(work), black_box(power));
     let (z, []) = work.as_chunks_mut::<2>() else {
         unreachable!("N_FFT is even")
     };

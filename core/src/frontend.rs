@@ -57,16 +57,22 @@ const _: () = {
     assert!(w == tables::CHROMA_WEIGHTS.len());
     assert!(N_FEATURES == CONTRAST_OFFSET + N_CONTRAST);
     assert!(HOP <= N_FFT);
-    // The FFT (crate::fft) is written for 1024 points.
+    // The FFT (crate::fft) is written for 1024 points, and the frontend keeps a frame as its
+    // two hops.
     assert!(N_FFT == 1024);
+    assert!(2 * HOP == N_FFT);
 };
 
 /// Streaming feature extractor; see the module docs for the framing.
 #[derive(Clone)]
 pub struct Frontend {
-    /// The last `filled` samples of the stream (oldest first); a frame when full.
-    samples: [i16; N_FFT],
-    /// Valid samples at the start of `samples`.
+    /// The last two hops of the stream: `hops[newest]` is being filled, the other one holds
+    /// the hop before it. A full `hops[newest]` completes a frame (older hop first); the next
+    /// hop then overwrites the older one, so no sample is ever moved.
+    hops: [[i16; HOP]; 2],
+    /// Which of `hops` is being filled.
+    newest: usize,
+    /// Valid samples at the start of `hops[newest]`.
     filled: usize,
     /// FFT work buffer.
     scratch: [f32; N_FFT],
@@ -84,9 +90,11 @@ impl Frontend {
     /// A frontend at the start of a stream (`N_FFT/2` zeros already in, as librosa's centring).
     #[must_use]
     pub const fn new() -> Self {
+        // librosa's centring: the first hop is `N_FFT/2` zeros, already in.
         Self {
-            samples: [0; N_FFT],
-            filled: N_FFT / 2,
+            hops: [[0; HOP]; 2],
+            newest: 1,
+            filled: 0,
             scratch: [0.0; N_FFT],
             spectrum: [0.0; N_BINS],
         }
@@ -102,25 +110,26 @@ impl Frontend {
     pub fn push(&mut self, pcm: &[i16], mut on_frame: impl FnMut(&FeatureFrame)) {
         let mut rest = pcm;
         while !rest.is_empty() {
-            let take = rest.len().min(N_FFT - self.filled);
+            let take = rest.len().min(HOP - self.filled);
             let (now, later) = rest.split_at(take);
-            self.samples[self.filled..self.filled + take].copy_from_slice(now);
+            self.hops[self.newest][self.filled..self.filled + take].copy_from_slice(now);
             self.filled += take;
             rest = later;
-            if self.filled == N_FFT {
+            if self.filled == HOP {
                 on_frame(&self.frame());
-                self.samples.copy_within(HOP.., 0);
-                self.filled = N_FFT - HOP;
+                self.newest ^= 1;
+                self.filled = 0;
             }
         }
     }
 
-    /// Features of the full frame in `samples`. Out of line, so that the per-hop work is
+    /// Features of the frame in `hops`. Out of line, so that the per-hop work is
     /// compiled as genre-core's code (at its opt-level), not inlined into a caller's closure.
     #[inline(never)]
     fn frame(&mut self) -> FeatureFrame {
         let mut out = [0.0; N_FEATURES];
-        power_spectrum(&self.samples, &mut self.scratch, &mut self.spectrum);
+        let (older, newer) = (&self.hops[self.newest ^ 1], &self.hops[self.newest]);
+        power_spectrum([older, newer], &mut self.scratch, &mut self.spectrum);
 
         let mut mel = [0.0; N_MELS];
         mel_power(&self.spectrum, &mut mel);

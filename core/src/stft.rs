@@ -5,7 +5,7 @@
 //! float as `x / 32768` (the librosa/soundfile convention for 16-bit audio).
 
 use crate::config::{N_BINS, N_FFT};
-use crate::fft;
+use crate::fft::{self, Halves};
 use crate::tables::WINDOW_HALF;
 
 /// Scale from i16 PCM to float audio in [-1, 1), `x / 32768`, times the 1/2 that
@@ -27,9 +27,9 @@ static WINDOW_PCM: [f32; N_FFT / 2 + 1] = {
     out
 };
 
-/// Windows `frame` and writes its one-sided power spectrum `|X[k]|²` (k = 0..=N_FFT/2) into
-/// `power`; `scratch` is the FFT work buffer.
-pub fn power_spectrum(frame: &[i16; N_FFT], scratch: &mut [f32; N_FFT], power: &mut [f32; N_BINS]) {
+/// Windows `frame` (its two halves) and writes its one-sided power spectrum `|X[k]|²`
+/// (k = 0..=N_FFT/2) into `power`; `scratch` is the FFT work buffer.
+pub fn power_spectrum(frame: Halves<'_>, scratch: &mut [f32; N_FFT], power: &mut [f32; N_BINS]) {
     fft::power_spectrum(frame, &WINDOW_PCM, scratch, power);
 }
 

@@ -182,15 +182,22 @@ pub struct Costs {
 impl Costs {
     /// Mean frontend cost per hop: all frontend work divided by the frames it produced.
     #[must_use]
-    pub fn frontend_per_hop(&self) -> u64 {
-        self.frontend_block.total / u64::from(self.frames.max(1))
+    pub fn frontend_per_hop(&self) -> u32 {
+        mean(self.frontend_block.total, self.frames)
     }
 
     /// Mean engine cost (quantise + step) per hop.
     #[must_use]
-    pub fn lstm_per_hop(&self) -> u64 {
-        self.lstm_frame.total / u64::from(self.lstm_frame.count.max(1))
+    pub fn lstm_per_hop(&self) -> u32 {
+        mean(self.lstm_frame.total, self.lstm_frame.count)
     }
+}
+
+/// `total / count` in 32 bits, so that a device reporting it links no 64-bit division: a
+/// total past `u32::MAX` units (21 hours of audio at today's cost in SysTick ticks) reads as
+/// `u32::MAX`.
+fn mean(total: u64, count: u32) -> u32 {
+    u32::try_from(total).unwrap_or(u32::MAX) / count.max(1)
 }
 
 /// The streaming classifier: frontend, window rule, running decision and cost counters.

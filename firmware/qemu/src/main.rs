@@ -132,7 +132,7 @@ fn bench_line(name: &str, parts: &[Part<'_>]) {
 /// A piece of a [`bench_line`].
 enum Part<'a> {
     Text(&'a str),
-    Int(u64),
+    Int(u32),
 }
 
 /// Prints the cost report: instructions per hop for the frontend and the LSTM, per window
@@ -140,27 +140,27 @@ enum Part<'a> {
 fn report(stream: &Stream, watch: &clock::SysTickWatch, painted: &stack::Painted) {
     use Part::{Int, Text};
     let calibration = watch.calibrate();
-    let per_tick = u64::from(calibration.per_tick());
+    let per_tick = calibration.per_tick();
     let costs = stream.costs();
-    let insns = |ticks: u64| Int(ticks * per_tick);
+    let insns = |ticks: u32| Int(ticks.saturating_mul(per_tick));
     bench_line(
         "systick",
         &[
-            Int(u64::from(calibration.instructions)),
+            Int(calibration.instructions),
             Text(" instructions in "),
-            Int(u64::from(calibration.ticks)),
+            Int(calibration.ticks),
             Text(" ticks = "),
             Int(per_tick),
             Text(" instructions per tick"),
         ],
     );
-    bench_line("hops", &[Int(u64::from(costs.frames))]);
+    bench_line("hops", &[Int(costs.frames)]);
     bench_line(
         "frontend",
         &[
             insns(costs.frontend_per_hop()),
             Text(" instructions per hop (mean), "),
-            insns(u64::from(costs.frontend_block.max)),
+            insns(costs.frontend_block.max),
             Text(" per 256-sample block (max)"),
         ],
     );
@@ -169,18 +169,18 @@ fn report(stream: &Stream, watch: &clock::SysTickWatch, painted: &stack::Painted
         &[
             insns(costs.lstm_per_hop()),
             Text(" instructions per hop (mean), "),
-            insns(u64::from(costs.lstm_frame.max)),
+            insns(costs.lstm_frame.max),
             Text(" (max)"),
         ],
     );
     bench_line(
         "window-end",
         &[
-            insns(u64::from(costs.window_end.max)),
+            insns(costs.window_end.max),
             Text(" instructions per window (max)"),
         ],
     );
-    bench_line("stack", &[Int(painted.peak() as u64), Text(" bytes peak")]);
+    bench_line("stack", &[Int(painted.peak() as u32), Text(" bytes peak")]);
 }
 
 /// Prints `message` on semihosting stderr and exits with `status`.
