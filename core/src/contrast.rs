@@ -29,45 +29,50 @@ pub fn spectral_contrast(magnitude: &[f32; N_BINS], contrast: &mut [f32; N_CONTR
 /// order as numpy's mean of the sorted band does. Keeps two sorted buffers of `q` values
 /// instead of sorting the band, and their last entries in locals: most values beat neither,
 /// which then costs two compares.
+///
+/// The values are compared as their IEEE bit patterns read as `i32`: for the non-negative,
+/// finite values of a magnitude spectrum that order is the order of the values, and integer
+/// compares are cheaper than float compares on the M4F (no transfer of the FPU's flags).
 fn extremes(band: &[f32], q: usize) -> (f32, f32) {
-    // Ascending `q` smallest so far, and descending `q` largest so far.
-    let mut low = [f32::INFINITY; CONTRAST_MAX_Q];
-    let mut high = [f32::NEG_INFINITY; CONTRAST_MAX_Q];
+    // Ascending `q` smallest so far, and descending `q` largest so far, as bit patterns; the
+    // sentinels lie above (below) the bits of every non-negative finite f32.
+    let mut low = [i32::MAX; CONTRAST_MAX_Q];
+    let mut high = [-1i32; CONTRAST_MAX_Q];
     let (low, high) = (&mut low[..q], &mut high[..q]);
     // The last entries of `low` and `high`: what a value must beat to be kept.
-    let (mut low_bar, mut high_bar) = (f32::INFINITY, f32::NEG_INFINITY);
+    let (mut low_bar, mut high_bar) = (i32::MAX, -1);
     for &x in band {
+        let x = x.to_bits() as i32;
         if x < low_bar {
-            low_bar = insert(low, x, |a, b| a < b);
+            low_bar = insert(low, x, |a, b| a < b).unwrap_or(i32::MIN);
         }
         if x > high_bar {
-            high_bar = insert(high, x, |a, b| a > b);
+            high_bar = insert(high, x, |a, b| a > b).unwrap_or(i32::MAX);
         }
     }
+    let value = |bits: i32| f32::from_bits(bits as u32);
     let mut valley = 0.0f32;
     for &x in low.iter() {
-        valley += x;
+        valley += value(x);
     }
     let mut peak = 0.0f32;
     for &x in high.iter().rev() {
-        peak += x;
+        peak += value(x);
     }
     let n = q as f32;
     (valley / n, peak / n)
 }
 
 /// Inserts `x`, which goes `before` the last entry of `kept`, into `kept` (ordered by
-/// `before`), dropping the last entry; returns the new last entry (NaN, which nothing beats,
-/// when `kept` is empty).
-fn insert(kept: &mut [f32], x: f32, before: impl Fn(f32, f32) -> bool) -> f32 {
-    let Some(last) = kept.len().checked_sub(1) else {
-        return f32::NAN;
-    };
+/// `before`), dropping the last entry; returns the new last entry, or `None` when `kept` is
+/// empty (nothing is kept, so nothing may beat the bar).
+fn insert(kept: &mut [i32], x: i32, before: impl Fn(i32, i32) -> bool) -> Option<i32> {
+    let last = kept.len().checked_sub(1)?;
     let mut i = last;
     while i > 0 && before(x, kept[i - 1]) {
         kept[i] = kept[i - 1];
         i -= 1;
     }
     kept[i] = x;
-    kept[last]
+    Some(kept[last])
 }
