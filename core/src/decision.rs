@@ -105,9 +105,11 @@ impl RunningDecision {
     // Once per window: out of line, so that it costs flash once.
     #[inline(never)]
     pub fn push(&mut self, index: u32, logits: &[i32; N_GENRES]) -> Running {
+        // Ten genres, once per window: loops over slices whose length the optimiser cannot
+        // see stay loops instead of being unrolled ten times (flash, not time, is scarce).
+        let sum = core::hint::black_box(&mut self.sum[..]);
         let slot = &mut self.ring[self.next];
-        let updates = self.sum.iter_mut().zip(slot.iter_mut());
-        for ((sum, old), &new) in updates.zip(logits) {
+        for ((sum, old), &new) in sum.iter_mut().zip(slot.iter_mut()).zip(logits) {
             let new = new.clamp(-LOGIT_LIMIT_Q16, LOGIT_LIMIT_Q16);
             // The slot's old readout leaves the sum (zeros until the ring is full).
             *sum += new - *old;
@@ -129,7 +131,8 @@ impl RunningDecision {
         };
         self.shown = Some(genre);
         let mut mean_logits = [0; N_GENRES];
-        for (mean, &s) in mean_logits.iter_mut().zip(&self.sum) {
+        let means = core::hint::black_box(&mut mean_logits[..]);
+        for (mean, &s) in means.iter_mut().zip(&self.sum) {
             let half = if s < 0 { -(n / 2) } else { n / 2 };
             *mean = (s + half) / n;
         }
