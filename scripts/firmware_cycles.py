@@ -711,7 +711,7 @@ def main():
         name = syms[i][2] if i >= 0 and addr < syms[i][0] + max(syms[i][1], 2) else "?"
         if name == MAIN_FN:
             inner = next((f for f in chains.get(addr, [])
-                          if f.startswith(("genre_core::", "microfft::"))), None)
+                          if f.startswith("genre_core::")), None)
             if inner:
                 return f"main > {inner}"
         return name

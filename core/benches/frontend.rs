@@ -48,7 +48,7 @@ fn stages(c: &mut Criterion) {
     magnitude.copy_from_slice(&power);
     stft::power_to_magnitude(&mut magnitude);
 
-    c.bench_function("stage: window + rfft_1024 + |X|^2", |b| {
+    c.bench_function("stage: window + real FFT + |X|^2", |b| {
         b.iter(|| stft::power_spectrum(black_box(halves), &mut scratch, &mut power));
     });
     c.bench_function("stage: magnitude (513 sqrt)", |b| {
