@@ -26,9 +26,11 @@ pub struct QuantEngine {
     h: [[u32; PAIRS]; N_LAYERS],
     c: [[i16; HIDDEN]; N_LAYERS],
     gates: [i16; GATES],
-    /// Sum of the top layer's Q15 `h` over the pooled steps (index ≥ [`POOL_FROM`]); `i64`, so
-    /// a stream that is never reset cannot overflow it.
-    pool: [i64; HIDDEN],
+    /// Sum of the top layer's Q15 `h` over the pooled steps (index ≥ [`POOL_FROM`]), each
+    /// addition saturating: |h| ≤ 32767, so it can saturate only after more than 65,536
+    /// pooled steps without a reset (a window has 47; [`crate::stream::WindowRule`] resets
+    /// every 94 steps), and `i32` keeps the readout's division in 32 bits.
+    pool: [i32; HIDDEN],
     /// Steps since the last reset.
     steps: u32,
 }
@@ -268,8 +270,8 @@ impl QuantEngine {
         if self.steps as usize >= POOL_FROM {
             for (acc, &pair) in self.pool.chunks_exact_mut(2).zip(h1.iter()) {
                 let (lo, hi) = unpack(pair);
-                acc[0] += i64::from(lo);
-                acc[1] += i64::from(hi);
+                acc[0] = acc[0].saturating_add(lo);
+                acc[1] = acc[1].saturating_add(hi);
             }
         }
         self.steps = self.steps.saturating_add(1);
@@ -296,17 +298,24 @@ impl QuantEngine {
     }
 
     /// Mean of the top layer's `h` over the steps from [`POOL_FROM`] on (since the last
-    /// reset), Q15, rounded half away from zero; zeros before step `POOL_FROM`.
+    /// reset), Q15, rounded half away from zero: `±((|sum| + n / 2) / n)` in `u32` for the
+    /// (saturated, see the `pool` field) sum of `n` steps; zeros before step `POOL_FROM`.
     #[must_use]
     pub fn pooled_hidden(&self) -> [i16; HIDDEN] {
-        let n = i64::from(self.steps.saturating_sub(POOL_FROM as u32));
+        let n = self.steps.saturating_sub(POOL_FROM as u32);
         if n == 0 {
             return [0; HIDDEN];
         }
         self.pool.map(|sum| {
-            let half = if sum < 0 { -(n / 2) } else { n / 2 };
-            // |sum| ≤ 32767·n, so the rounded mean fits in i16.
-            ((sum + half) / n) as i16
+            // |sum| ≤ 2^31 and n / 2 < 2^31: no overflow. |sum| ≤ min(32767 · n, 2^31), and
+            // the sum saturates only for n ≥ 65,538, where 2^31 / n < 32767.5: the rounded
+            // mean fits in i16.
+            let mean = ((sum.unsigned_abs() + n / 2) / n) as i16;
+            if sum < 0 {
+                -mean
+            } else {
+                mean
+            }
         })
     }
 
