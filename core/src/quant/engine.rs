@@ -3,10 +3,11 @@
 
 use super::LOGIT_FRAC_BITS;
 use crate::arch::{
-    gate_outputs, Activation, FeatureOperand, GateBlocks, GateOperand, HiddenOperand,
+    cell_update as cell_kernel, gate_outputs, Activation, FeatureOperand, GateBlocks, GateOperand,
+    HiddenOperand,
 };
 use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, POOL_FROM};
-use crate::fixed::{requantize, round_shr, sat_i16, tanh_q15, ACT_FRAC_BITS};
+use crate::fixed::requantize;
 use crate::format::{le_i32, LayerView, Model, ROW_RECORD};
 use crate::lstm::GATES;
 
@@ -96,28 +97,7 @@ fn packed_layer_step<const GROUPS: usize, X: GateOperand<GROUPS>>(
         };
         gate_outputs(act, &acc, rec, sh, out);
     }
-    let n = l.cell_frac_bits;
-    for (p, pair) in h.iter_mut().enumerate() {
-        let lo = cell_unit(gates, c, 2 * p, n);
-        let hi = cell_unit(gates, c, 2 * p + 1, n);
-        *pair = pack(lo, hi);
-    }
-}
-
-/// Cell and hidden update of unit `k` from the layer's gates (Q15): `c[k]` becomes
-/// `(f·c) >> 15 + (i·g) >> (30 - n)` (saturated), and the result is `h = (o · tanh(c)) >> 15`.
-#[inline(always)]
-fn cell_unit(gates: &[i16; GATES], c: &mut [i16; HIDDEN], k: usize, n: u32) -> i16 {
-    let i = i32::from(gates[k]);
-    let f = i32::from(gates[HIDDEN + k]);
-    let g = i32::from(gates[2 * HIDDEN + k]);
-    let o = i32::from(gates[3 * HIDDEN + k]);
-    // f, i, o in [0, 32767], g and c in ±32767: each product < 2^30.
-    let fc = round_shr(f * i32::from(c[k]), ACT_FRAC_BITS);
-    let ig = round_shr(i * g, 2 * ACT_FRAC_BITS - n);
-    c[k] = sat_i16(fc + ig);
-    let t = i32::from(tanh_q15(i32::from(c[k]), n));
-    sat_i16(round_shr(o * t, ACT_FRAC_BITS))
+    cell_kernel(gates, c, h, l.cell_frac_bits);
 }
 
 /// The head on a packed Q15 hidden vector: Q16 logits.
@@ -227,7 +207,12 @@ pub fn cell_update(
     c: &mut [i16; HIDDEN],
     cell_frac_bits: u32,
 ) -> [i16; HIDDEN] {
-    core::array::from_fn(|k| cell_unit(gates, c, k, cell_frac_bits))
+    let mut h = [0u32; PAIRS];
+    cell_kernel(gates, c, &mut h, cell_frac_bits);
+    core::array::from_fn(|k| {
+        let (lo, hi) = unpack(h[k / 2]);
+        (if k % 2 == 0 { lo } else { hi }) as i16
+    })
 }
 
 impl QuantEngine {
