@@ -12,9 +12,11 @@
 //!
 //! Gate epilogue (`genre_core_gate_outputs`): per row one `ldm` of the row's record (both
 //! multipliers and the bias), [`crate::fixed::requantize`] as `smmul` and two shifts (shift >
-//! 32) or `smlal` with the 64-bit shift done in halves and saturated (shift ≤ 32, layer 0's
-//! input path), two `qadd`, and [`crate::fixed::tanh_q15`]'s interpolation with one
-//! (unaligned) word load of the two neighbouring table entries: about 40 instructions a row.
+//! 32); for shift ≤ 32 (layer 0's input path) `smmul` of the accumulator shifted left by
+//! `33 - shift` when that fits in 32 bits (the shift-33 formula, exact), else `smlal` with the
+//! 64-bit shift done in halves and saturated; two `qadd`, and [`crate::fixed::tanh_q15`]'s
+//! interpolation with one (unaligned) word load of the two neighbouring table entries: about
+//! 40 instructions a row.
 //!
 //! Cell update (`genre_core_cell_update`): two units a pass, word loads of the i, f, g and c
 //! pairs and `smlabb`/`smlatt` (the rounding term as the accumulator) for `f·c` and `i·g`;
@@ -300,9 +302,8 @@ core::arch::global_asm!(
     // Per row: r6 input path, then the pre-activation z; r7 recurrent path, then |z| and the
     // output; r7-r9 the record (mult_x, mult_h, bias); r10 a shift less 33; r4 output end,
     // r5 the table. The requantisations follow `fixed::requantize`, the activations
-    // `fixed::tanh_q15` (Q16 input: 10 interpolation bits; the logistic function: 11) and
-    // `fixed::sigmoid_q15` (`(32768 + t + 1) >> 1 = 16384 + ((t + 1) >> 1)`, at most 32768:
-    // `usat` caps it at 32767).
+    // `fixed::tanh_q15` (Q16 input: 10 interpolation bits; the logistic function: 11) and `fixed::sigmoid_q15` (`(32768 + t + 1) >> 1`, at most 32768: `usat` caps it at
+    // 32767).
     "genre_core_gate_outputs:",
     "push {{r4-r11, lr}}",
     "ldrd r5, r12, [sp, #36]",
@@ -346,10 +347,9 @@ core::arch::global_asm!(
     "13:",
     "eor r7, r7, r6, asr #31",
     "sub r7, r7, r6, asr #31",
+    "add r7, r7, #32768",
     "adds r7, #1",
-    "asrs r7, r7, #1",
-    "add r7, r7, #16384",
-    "usat r7, #15, r7",
+    "usat r7, #15, r7, asr #1",
     "strh r7, [r3], #2",
     "cmp r3, r4",
     "bne 10b",
@@ -396,9 +396,23 @@ core::arch::global_asm!(
     "cmp r3, r4",
     "bne 40b",
     "pop {{r4-r11, pc}}",
-    // Shift <= 32: `p = 2^(s-1) + acc * mult` in 64 bits, `p >> s` from its halves, saturated
-    // when the top half is not the sign extension of the result.
+    // Shift s <= 32: when `acc << (33 - s)` fits in i32, the shift-33 formula on it (the same
+    // floor, and no saturation); else `p = 2^(s-1) + acc * mult` in 64 bits, `p >> s` from
+    // its halves, saturated when the top half is not the sign extension of the result.
     "30:",
+    "rsb r11, r10, #0",
+    "lsl r12, r6, r11",
+    "asr lr, r12, r11",
+    "cmp lr, r6",
+    "bne 35f",
+    "smmul r6, r12, r7",
+    "adds r6, #1",
+    "asrs r6, r6, #1",
+    "b 11b",
+    "32:",
+    "movw r7, #32767",
+    "b 13b",
+    "35:",
     "add r10, r10, #33",
     "sub r11, r10, #1",
     "movs r12, #1",
@@ -416,6 +430,16 @@ core::arch::global_asm!(
     "eor r6, r6, lr, asr #31",
     "b 11b",
     "31:",
+    "rsb r11, r10, #0",
+    "lsl r12, r7, r11",
+    "asr lr, r12, r11",
+    "cmp lr, r7",
+    "bne 36f",
+    "smmul r7, r12, r8",
+    "adds r7, #1",
+    "asrs r7, r7, #1",
+    "b 12b",
+    "36:",
     "add r10, r10, #33",
     "sub r11, r10, #1",
     "movs r12, #1",
@@ -432,10 +456,20 @@ core::arch::global_asm!(
     "mvn r7, #0x80000000",
     "eor r7, r7, lr, asr #31",
     "b 12b",
-    "32:",
-    "movw r7, #32767",
-    "b 13b",
     "60:",
+    "rsb r11, r10, #0",
+    "lsl r12, r6, r11",
+    "asr lr, r12, r11",
+    "cmp lr, r6",
+    "bne 65f",
+    "smmul r6, r12, r7",
+    "adds r6, #1",
+    "asrs r6, r6, #1",
+    "b 41b",
+    "62:",
+    "movw r7, #32767",
+    "b 43b",
+    "65:",
     "add r10, r10, #33",
     "sub r11, r10, #1",
     "movs r12, #1",
@@ -453,6 +487,16 @@ core::arch::global_asm!(
     "eor r6, r6, lr, asr #31",
     "b 41b",
     "61:",
+    "rsb r11, r10, #0",
+    "lsl r12, r7, r11",
+    "asr lr, r12, r11",
+    "cmp lr, r7",
+    "bne 66f",
+    "smmul r7, r12, r8",
+    "adds r7, #1",
+    "asrs r7, r7, #1",
+    "b 42b",
+    "66:",
     "add r10, r10, #33",
     "sub r11, r10, #1",
     "movs r12, #1",
@@ -469,9 +513,6 @@ core::arch::global_asm!(
     "mvn r7, #0x80000000",
     "eor r7, r7, lr, asr #31",
     "b 42b",
-    "62:",
-    "movw r7, #32767",
-    "b 43b",
     ".size genre_core_gate_outputs, . - genre_core_gate_outputs",
 );
 
