@@ -17,16 +17,17 @@ const PAIRS: usize = HIDDEN / 2;
 const HIDDEN_GROUPS: usize = HIDDEN / 4;
 const _: () = assert!(HIDDEN.is_multiple_of(2));
 
-/// Streaming state of the integer engine (h, c per layer, gate scratch, the pooled top-layer
-/// `h`): 1.5 kB, owned by the caller (a `static` on the device). The hidden state is kept as
-/// pairs of Q15 values in one `u32` (low half `h[2p]`, high half `h[2p+1]`), so that one load
-/// gives two values (hard-float Arm targets repack them once per layer for the `smlad`
-/// routine in `dsp`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Streaming state of the integer engine (h, c per layer, the pooled top-layer `h`, and a
+/// layer step's scratch: gates and accumulators): 2 kB, owned by the caller (a `static` on the
+/// device). The hidden state is kept as pairs of Q15 values in one `u32` (low half `h[2p]`,
+/// high half `h[2p+1]`), so that one load gives two values (hard-float Arm targets repack them
+/// once per layer for the `smlad` routine in `dsp`). Equality compares the state, not the
+/// scratch.
+#[derive(Clone, Debug)]
 pub struct QuantEngine {
     h: [[u32; PAIRS]; N_LAYERS],
     c: [[i16; HIDDEN]; N_LAYERS],
-    gates: [i16; GATES],
+    scratch: Scratch,
     /// Sum of the top layer's Q15 `h` over the pooled steps (index ≥ [`POOL_FROM`]), each
     /// addition saturating: |h| ≤ 32767, so it can saturate only after more than 65,536
     /// pooled steps without a reset (a window has 47; [`crate::stream::WindowRule`] resets
@@ -36,6 +37,14 @@ pub struct QuantEngine {
     steps: u32,
 }
 
+impl PartialEq for QuantEngine {
+    fn eq(&self, other: &Self) -> bool {
+        (self.h, self.c, self.pool, self.steps) == (other.h, other.c, other.pool, other.steps)
+    }
+}
+
+impl Eq for QuantEngine {}
+
 impl Default for QuantEngine {
     fn default() -> Self {
         Self::new()
@@ -43,6 +52,25 @@ impl Default for QuantEngine {
 }
 
 const _: () = assert!(GATES == 4 * HIDDEN);
+
+/// A layer step's working memory, kept between steps so that no step clears it: every value
+/// is written before it is read.
+#[derive(Clone, Debug)]
+struct Scratch {
+    /// The gates' outputs (Q15, `[i; f; g; o]`).
+    gates: [i16; GATES],
+    /// One gate's accumulators: the input path's, then the recurrent path's.
+    acc: [[i32; HIDDEN]; 2],
+}
+
+impl Scratch {
+    const fn new() -> Self {
+        Self {
+            gates: [0; GATES],
+            acc: [[0; HIDDEN]; 2],
+        }
+    }
+}
 
 /// The two Q15 values of a packed pair.
 #[inline]
@@ -69,7 +97,7 @@ fn packed_layer_step<const GROUPS: usize, X: GateOperand<GROUPS>>(
     x: &X,
     h: &mut [u32; PAIRS],
     c: &mut [i16; HIDDEN],
-    gates: &mut [i16; GATES],
+    scratch: &mut Scratch,
 ) {
     let hx = HiddenOperand::new(h);
     let records = l
@@ -83,9 +111,8 @@ fn packed_layer_step<const GROUPS: usize, X: GateOperand<GROUPS>>(
         .iter()
         .zip(gate_blocks::<HIDDEN_GROUPS>(l.w_hh))
         .zip(records.iter().zip(shifts))
-        .zip(gates.as_chunks_mut::<HIDDEN>().0);
-    // Both paths' accumulators, overwritten by every gate.
-    let mut acc = [[0i32; HIDDEN]; 2];
+        .zip(scratch.gates.as_chunks_mut::<HIDDEN>().0);
+    let acc = &mut scratch.acc;
     for (q, (((wx, wh), (rec, sh)), out)) in gate_rows.enumerate() {
         x.dot_gate(wx, &mut acc[0]);
         hx.dot_gate(wh, &mut acc[1]);
@@ -95,9 +122,9 @@ fn packed_layer_step<const GROUPS: usize, X: GateOperand<GROUPS>>(
         } else {
             Activation::Sigmoid
         };
-        gate_outputs(act, &acc, rec, sh, out);
+        gate_outputs(act, acc, rec, sh, out);
     }
-    cell_kernel(gates, c, h, l.cell_frac_bits);
+    cell_kernel(&scratch.gates, c, h, l.cell_frac_bits);
 }
 
 /// The head on a packed Q15 hidden vector: Q16 logits.
@@ -156,7 +183,7 @@ pub fn layer_step(
     c: &mut [i16; HIDDEN],
 ) -> [i16; GATES] {
     let mut packed = pack_all(h);
-    let mut gates = [0i16; GATES];
+    let mut scratch = Scratch::new();
     match input {
         LayerInput::Features(x) => {
             packed_layer_step(
@@ -164,7 +191,7 @@ pub fn layer_step(
                 &FeatureOperand::new(x),
                 &mut packed,
                 c,
-                &mut gates,
+                &mut scratch,
             );
         }
         LayerInput::Hidden(x) => {
@@ -174,7 +201,7 @@ pub fn layer_step(
                 &HiddenOperand::new(&x),
                 &mut packed,
                 c,
-                &mut gates,
+                &mut scratch,
             );
         }
     }
@@ -182,7 +209,7 @@ pub fn layer_step(
         let (lo, hi) = unpack(packed[k / 2]);
         (if k % 2 == 0 { lo } else { hi }) as i16
     });
-    gates
+    scratch.gates
 }
 
 /// The outputs (Q15) of one gate of the layer that reads `input`, with hidden state `h`:
@@ -222,15 +249,19 @@ impl QuantEngine {
         Self {
             h: [[0; PAIRS]; N_LAYERS],
             c: [[0; HIDDEN]; N_LAYERS],
-            gates: [0; GATES],
+            scratch: Scratch::new(),
             pool: [0; HIDDEN],
             steps: 0,
         }
     }
 
-    /// Back to the zero state (start of a window).
+    /// Back to the zero state (start of a window); the scratch is left as it is.
     pub fn reset(&mut self) {
-        *self = Self::new();
+        let zero = Self::new();
+        self.h = zero.h;
+        self.c = zero.c;
+        self.pool = zero.pool;
+        self.steps = zero.steps;
     }
 
     /// Advances both layers by one quantised frame (from [`Model::quantize_input`]).
@@ -243,14 +274,14 @@ impl QuantEngine {
             &FeatureOperand::new(input),
             h0,
             c0,
-            &mut self.gates,
+            &mut self.scratch,
         );
         packed_layer_step(
             &m.layers[1],
             &HiddenOperand::new(h0),
             h1,
             c1,
-            &mut self.gates,
+            &mut self.scratch,
         );
         if self.steps as usize >= POOL_FROM {
             for (acc, &pair) in self.pool.chunks_exact_mut(2).zip(h1.iter()) {
