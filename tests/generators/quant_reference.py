@@ -211,7 +211,8 @@ class Engine:
         _, self.c[0], self.h[0] = layer_step(self.blob, 0, x_q, self.h[0], self.c[0])
         _, self.c[1], self.h[1] = layer_step(self.blob, 1, self.h[0], self.h[1], self.c[1])
         if self.steps >= c.POOL_FROM:
-            self.pool = [p + v for p, v in zip(self.pool, self.h[1])]
+            # An i32 sum, each addition saturating (only after more than 65,536 pooled steps).
+            self.pool = [sat_i32(p + v) for p, v in zip(self.pool, self.h[1])]
         self.steps += 1
 
     def logits(self):

@@ -12,9 +12,19 @@
 //!
 //! Gate epilogue (`genre_core_gate_outputs`): per row one `ldm` of the row's record (both
 //! multipliers and the bias), [`crate::fixed::requantize`] as `smmul` and two shifts (shift >
-//! 32) or `smlal` with the 64-bit shift done in halves and saturated (shift ≤ 32, layer 0's
-//! input path), two `qadd`, and [`crate::fixed::tanh_q15`]'s interpolation with one
-//! (unaligned) word load of the two neighbouring table entries: about 40 instructions a row.
+//! 32); for shift ≤ 32 (layer 0's input path) `smmul` of the accumulator shifted left by
+//! `33 - shift` when that fits in 32 bits (the shift-33 formula, exact), else `smlal` with the
+//! 64-bit shift done in halves and saturated; two `qadd`, and [`crate::fixed::tanh_q15`]'s
+//! interpolation with one (unaligned) word load of the two neighbouring table entries: about
+//! 40 instructions a row.
+//!
+//! Cell update (`genre_core_cell_update`): two units a pass, word loads of the i, f, g and c
+//! pairs and `smlabb`/`smlatt` (the rounding term as the accumulator) for `f·c` and `i·g`;
+//! the symmetric saturation of `c` as `usat #15` of `|x|` with the sign put back; tanh by the
+//! table as in the epilogue, with `|c|` first scaled to 15 fraction bits (`<< (21 - n)`) so
+//! that the interpolation shift is a constant and one `usat #24` caps the index (entries 511
+//! and 512 are both 32767, so the capped value is the saturated one). About 28 instructions a
+//! unit.
 //!
 //! Both routines need their weight or record pointer at a multiple of 4 (`ldm`, `ldrd`):
 //! [`crate::format::Model::parse`] refuses a blob that does not start at one on this build, so
@@ -27,8 +37,9 @@
 
 use super::{Activation, GateBlocks, GateOperand};
 use crate::config::{HIDDEN, N_FEATURES};
-use crate::fixed::TANH_TABLE;
-use crate::format::{PADDED_FEATURES, ROW_RECORD};
+use crate::fixed::{TANH_INTERVALS, TANH_TABLE};
+use crate::format::{MAX_CELL_FRAC_BITS, MIN_CELL_FRAC_BITS, PADDED_FEATURES, ROW_RECORD};
+use crate::lstm::GATES;
 
 /// Values packed per `u32` of the engine's hidden state.
 const PAIRS: usize = HIDDEN / 2;
@@ -291,9 +302,8 @@ core::arch::global_asm!(
     // Per row: r6 input path, then the pre-activation z; r7 recurrent path, then |z| and the
     // output; r7-r9 the record (mult_x, mult_h, bias); r10 a shift less 33; r4 output end,
     // r5 the table. The requantisations follow `fixed::requantize`, the activations
-    // `fixed::tanh_q15` (Q16 input: 10 interpolation bits; the logistic function: 11) and
-    // `fixed::sigmoid_q15` (`(32768 + t + 1) >> 1 = 16384 + ((t + 1) >> 1)`, at most 32768:
-    // `usat` caps it at 32767).
+    // `fixed::tanh_q15` (Q16 input: 10 interpolation bits; the logistic function: 11) and `fixed::sigmoid_q15` (`(32768 + t + 1) >> 1`, at most 32768: `usat` caps it at
+    // 32767).
     "genre_core_gate_outputs:",
     "push {{r4-r11, lr}}",
     "ldrd r5, r12, [sp, #36]",
@@ -337,10 +347,9 @@ core::arch::global_asm!(
     "13:",
     "eor r7, r7, r6, asr #31",
     "sub r7, r7, r6, asr #31",
+    "add r7, r7, #32768",
     "adds r7, #1",
-    "asrs r7, r7, #1",
-    "add r7, r7, #16384",
-    "usat r7, #15, r7",
+    "usat r7, #15, r7, asr #1",
     "strh r7, [r3], #2",
     "cmp r3, r4",
     "bne 10b",
@@ -387,9 +396,23 @@ core::arch::global_asm!(
     "cmp r3, r4",
     "bne 40b",
     "pop {{r4-r11, pc}}",
-    // Shift <= 32: `p = 2^(s-1) + acc * mult` in 64 bits, `p >> s` from its halves, saturated
-    // when the top half is not the sign extension of the result.
+    // Shift s <= 32: when `acc << (33 - s)` fits in i32, the shift-33 formula on it (the same
+    // floor, and no saturation); else `p = 2^(s-1) + acc * mult` in 64 bits, `p >> s` from
+    // its halves, saturated when the top half is not the sign extension of the result.
     "30:",
+    "rsb r11, r10, #0",
+    "lsl r12, r6, r11",
+    "asr lr, r12, r11",
+    "cmp lr, r6",
+    "bne 35f",
+    "smmul r6, r12, r7",
+    "adds r6, #1",
+    "asrs r6, r6, #1",
+    "b 11b",
+    "32:",
+    "movw r7, #32767",
+    "b 13b",
+    "35:",
     "add r10, r10, #33",
     "sub r11, r10, #1",
     "movs r12, #1",
@@ -407,6 +430,16 @@ core::arch::global_asm!(
     "eor r6, r6, lr, asr #31",
     "b 11b",
     "31:",
+    "rsb r11, r10, #0",
+    "lsl r12, r7, r11",
+    "asr lr, r12, r11",
+    "cmp lr, r7",
+    "bne 36f",
+    "smmul r7, r12, r8",
+    "adds r7, #1",
+    "asrs r7, r7, #1",
+    "b 12b",
+    "36:",
     "add r10, r10, #33",
     "sub r11, r10, #1",
     "movs r12, #1",
@@ -423,10 +456,20 @@ core::arch::global_asm!(
     "mvn r7, #0x80000000",
     "eor r7, r7, lr, asr #31",
     "b 12b",
-    "32:",
-    "movw r7, #32767",
-    "b 13b",
     "60:",
+    "rsb r11, r10, #0",
+    "lsl r12, r6, r11",
+    "asr lr, r12, r11",
+    "cmp lr, r6",
+    "bne 65f",
+    "smmul r6, r12, r7",
+    "adds r6, #1",
+    "asrs r6, r6, #1",
+    "b 41b",
+    "62:",
+    "movw r7, #32767",
+    "b 43b",
+    "65:",
     "add r10, r10, #33",
     "sub r11, r10, #1",
     "movs r12, #1",
@@ -444,6 +487,16 @@ core::arch::global_asm!(
     "eor r6, r6, lr, asr #31",
     "b 41b",
     "61:",
+    "rsb r11, r10, #0",
+    "lsl r12, r7, r11",
+    "asr lr, r12, r11",
+    "cmp lr, r7",
+    "bne 66f",
+    "smmul r7, r12, r8",
+    "adds r7, #1",
+    "asrs r7, r7, #1",
+    "b 42b",
+    "66:",
     "add r10, r10, #33",
     "sub r11, r10, #1",
     "movs r12, #1",
@@ -460,9 +513,6 @@ core::arch::global_asm!(
     "mvn r7, #0x80000000",
     "eor r7, r7, lr, asr #31",
     "b 42b",
-    "62:",
-    "movw r7, #32767",
-    "b 43b",
     ".size genre_core_gate_outputs, . - genre_core_gate_outputs",
 );
 
@@ -509,6 +559,144 @@ pub fn gate_outputs(
             out.as_mut_ptr(),
             TANH_TABLE.as_ptr(),
             u32::from(act == Activation::Tanh),
+        );
+    }
+}
+
+core::arch::global_asm!(
+    ".section .text.genre_core_cell_update,\"ax\",%progbits",
+    ".syntax unified",
+    ".thumb",
+    ".arch armv7e-m",
+    ".p2align 2",
+    ".global genre_core_cell_update",
+    ".type genre_core_cell_update,%function",
+    ".thumb_func",
+    // r0: gates (i16 i, then f, g, o at +128, +256, +384 bytes), r1: c (i16), r2: h (pairs),
+    // r3: n (cell fraction bits, 6..=15), [sp]: TANH_TABLE.
+    // Loop: r0 walks the i gates to r3 (their end), r4 the table, r5 16384, r6 2^(29-n),
+    // r7 30 - n, r8 21 - n; r11, r12 the units' x = (f·c) >> 15 + (i·g) >> (30 - n), then r11
+    // the first unit's h; r9, r10, lr scratch. Per unit: a = min(|x|, 32767) (r9), c' = ±a;
+    // `a << (21 - n)` (< 2^30) capped at 2^24 - 1, whose
+    // bits 15.. index the table and bits 0..14 interpolate (`fixed::tanh_q15` with the
+    // fraction scaled by 2^(15 - (n - 6)): the same floor); h = (o · ±y + 2^14) >> 15, which
+    // needs no saturation (|y| ≤ 32767).
+    "genre_core_cell_update:",
+    "push {{r4-r11, lr}}",
+    "ldr r4, [sp, #36]",
+    "movw r5, #16384",
+    "rsb r7, r3, #30",
+    "rsb r8, r3, #21",
+    "rsb r6, r3, #29",
+    "movs r9, #1",
+    "lsl r6, r9, r6",
+    "add r3, r0, #128",
+    "1:",
+    "ldr r9, [r0, #128]",
+    "ldr r10, [r1]",
+    "smlabb r11, r9, r10, r5",
+    "smlatt r12, r9, r10, r5",
+    "ldr r9, [r0, #256]",
+    "ldr r10, [r0]",
+    "smlabb lr, r9, r10, r6",
+    "asr lr, lr, r7",
+    "add r11, lr, r11, asr #15",
+    "smlatt lr, r9, r10, r6",
+    "asr lr, lr, r7",
+    "add r12, lr, r12, asr #15",
+    // First unit: x in r11, h to r11.
+    "eor r9, r11, r11, asr #31",
+    "sub r9, r9, r11, asr #31",
+    "usat r9, #15, r9",
+    "eor r10, r9, r11, asr #31",
+    "sub r10, r10, r11, asr #31",
+    "strh r10, [r1], #2",
+    "lsl r9, r9, r8",
+    "usat r9, #24, r9",
+    "lsrs r10, r9, #15",
+    "ldr r10, [r4, r10, lsl #1]",
+    "ubfx r9, r9, #0, #15",
+    "uxth lr, r10",
+    "rsb r10, lr, r10, lsr #16",
+    "mla r10, r10, r9, r5",
+    "add r10, lr, r10, lsr #15",
+    "eor r10, r10, r11, asr #31",
+    "sub r10, r10, r11, asr #31",
+    "ldrsh r9, [r0, #384]",
+    "smlabb r10, r9, r10, r5",
+    "asr r11, r10, #15",
+    // Second unit: x in r12; its h (before the shift) packed with the first.
+    "eor r9, r12, r12, asr #31",
+    "sub r9, r9, r12, asr #31",
+    "usat r9, #15, r9",
+    "eor r10, r9, r12, asr #31",
+    "sub r10, r10, r12, asr #31",
+    "strh r10, [r1], #2",
+    "lsl r9, r9, r8",
+    "usat r9, #24, r9",
+    "lsrs r10, r9, #15",
+    "ldr r10, [r4, r10, lsl #1]",
+    "ubfx r9, r9, #0, #15",
+    "uxth lr, r10",
+    "rsb r10, lr, r10, lsr #16",
+    "mla r10, r10, r9, r5",
+    "add r10, lr, r10, lsr #15",
+    "eor r10, r10, r12, asr #31",
+    "sub r10, r10, r12, asr #31",
+    "ldrsh r9, [r0, #386]",
+    "smlabb r10, r9, r10, r5",
+    "pkhbt r11, r11, r10, lsl #1",
+    "str r11, [r2], #4",
+    "adds r0, #4",
+    "cmp r0, r3",
+    "bne 1b",
+    "pop {{r4-r11, pc}}",
+    ".size genre_core_cell_update, . - genre_core_cell_update",
+);
+
+extern "C" {
+    fn genre_core_cell_update(
+        gates: *const i16,
+        c: *mut i16,
+        h: *mut u32,
+        n: u32,
+        table: *const i16,
+    );
+}
+
+// The capped index reads entries 511 and 512, which must both be the saturated value.
+const _: () = assert!(TANH_TABLE[TANH_INTERVALS - 1] == i16::MAX && TANH_INTERVALS == 512);
+
+/// A layer's cell and hidden update; the same values as [`super::portable::cell_update`] (see
+/// there), for every `i16` input.
+///
+/// # Panics
+/// If `cell_frac_bits` is outside
+/// [`MIN_CELL_FRAC_BITS`]`..=`[`MAX_CELL_FRAC_BITS`] (a parsed blob's never is).
+#[inline]
+pub fn cell_update(
+    gates: &[i16; GATES],
+    c: &mut [i16; HIDDEN],
+    h: &mut [u32; PAIRS],
+    cell_frac_bits: u32,
+) {
+    const { assert!(HIDDEN == 64 && GATES == 4 * HIDDEN) };
+    assert!(
+        (u32::from(MIN_CELL_FRAC_BITS)..=u32::from(MAX_CELL_FRAC_BITS)).contains(&cell_frac_bits),
+        "cell fraction bits out of range"
+    );
+    // Safety: the routine reads the `GATES` `i16` of `gates` and the `HIDDEN` of `c` (word
+    // loads, which Armv7-M allows unaligned), writes the `HIDDEN` `i16` of `c` and the `PAIRS`
+    // words of `h` (a `u32` array: aligned), reads table entries `idx` and `idx + 1` for
+    // `idx ≤ 511` (the table has 513), and follows the AAPCS (saves r4-r11 and lr; the flags
+    // are caller-saved). `cell_frac_bits` is in range (asserted), so every shift is in 0..=31.
+    unsafe {
+        genre_core_cell_update(
+            gates.as_ptr(),
+            c.as_mut_ptr(),
+            h.as_mut_ptr(),
+            cell_frac_bits,
+            TANH_TABLE.as_ptr(),
         );
     }
 }

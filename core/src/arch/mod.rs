@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | [`FeatureOperand`], [`HiddenOperand`]: one gate's 64 `i8` weight rows (in [`GateBlocks`]) · an input | Rust, one block of four rows at a time | `sxtb16`/`smlad` assembly, `ldm` of a word of each row |
 //! | [`gate_outputs`]: one gate's epilogue (two requantisations, bias, sigmoid or tanh) | Rust over [`crate::fixed`] | assembly, one pass over the rows |
+//! | [`cell_update`]: a layer's cell and hidden update from its gates | Rust over [`crate::fixed`] | assembly, two units a pass |
 //! | [`sqrt_in_place`]: correctly rounded `f32` square roots | `libm::sqrtf` | `vsqrt.f32` assembly |
 //! | [`dot_f32`]: `f32` dot products of the filterbanks and the DCT, in index order | Rust, unrolled by four | `vldmia`/`vmla.f32` assembly |
 //!
@@ -31,9 +32,13 @@ pub mod portable;
 pub mod arm_dsp;
 
 #[cfg(arm_dsp)]
-pub use arm_dsp::{dot_f32, gate_outputs, sqrt_in_place, FeatureOperand, HiddenOperand};
+pub use arm_dsp::{
+    cell_update, dot_f32, gate_outputs, sqrt_in_place, FeatureOperand, HiddenOperand,
+};
 #[cfg(not(arm_dsp))]
-pub use portable::{dot_f32, gate_outputs, sqrt_in_place, FeatureOperand, HiddenOperand};
+pub use portable::{
+    cell_update, dot_f32, gate_outputs, sqrt_in_place, FeatureOperand, HiddenOperand,
+};
 
 /// One gate's [`HIDDEN`] weight rows as the blob stores them: blocks of [`BLOCK_ROWS`] rows,
 /// each `GROUPS` groups of 16 bytes (bytes `4g..4g + 4` of each of the block's rows, see

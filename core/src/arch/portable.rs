@@ -3,8 +3,9 @@
 
 use super::{Activation, GateBlocks, GateOperand};
 use crate::config::{HIDDEN, N_FEATURES};
-use crate::fixed::{requantize, sigmoid_q15, tanh_q15, Requant};
+use crate::fixed::{requantize, round_shr, sat_i16, sigmoid_q15, tanh_q15, Requant, ACT_FRAC_BITS};
 use crate::format::{le_i32, BLOCK_ROWS, PADDED_FEATURES, ROW_RECORD};
+use crate::lstm::GATES;
 use crate::quant::PRE_FRAC_BITS;
 
 /// Values packed per `u32` of a hidden state: `h[2p]` in the low half, `h[2p + 1]` high.
@@ -123,6 +124,42 @@ pub fn gate_outputs(
             Activation::Sigmoid => sigmoid_q15(z, PRE_FRAC_BITS),
             Activation::Tanh => tanh_q15(z, PRE_FRAC_BITS),
         };
+    }
+}
+
+/// Cell and hidden update of one layer's [`HIDDEN`] units from its gates (Q15, `[i; f; g; o]`):
+/// per unit `c' = sat((f·c) >> 15 + (i·g) >> (30 - n))` (rounding shifts, saturated to ±32767)
+/// in place in `c` (`n` = `cell_frac_bits` fraction bits), and `h = (o · tanh(c')) >> 15`
+/// (Q15) written as the engine's pairs (`h[2p]` low half, `h[2p + 1]` high).
+///
+/// # Panics
+/// In debug builds, for `cell_frac_bits` outside
+/// [`MIN_CELL_FRAC_BITS`](crate::format::MIN_CELL_FRAC_BITS)`..=`[`MAX_CELL_FRAC_BITS`](crate::format::MAX_CELL_FRAC_BITS)
+/// (a shift overflow); the weights parser admits no other value.
+#[inline]
+pub fn cell_update(
+    gates: &[i16; GATES],
+    c: &mut [i16; HIDDEN],
+    h: &mut [u32; PAIRS],
+    cell_frac_bits: u32,
+) {
+    let n = cell_frac_bits;
+    let unit = |c: &mut i16, k: usize| {
+        let i = i32::from(gates[k]);
+        let f = i32::from(gates[HIDDEN + k]);
+        let g = i32::from(gates[2 * HIDDEN + k]);
+        let o = i32::from(gates[3 * HIDDEN + k]);
+        // |each product| ≤ 2^30: no overflow.
+        let fc = round_shr(f * i32::from(*c), ACT_FRAC_BITS);
+        let ig = round_shr(i * g, 2 * ACT_FRAC_BITS - n);
+        *c = sat_i16(fc + ig);
+        let t = i32::from(tanh_q15(i32::from(*c), n));
+        sat_i16(round_shr(o * t, ACT_FRAC_BITS)) as u16
+    };
+    for (p, (pair, cp)) in h.iter_mut().zip(c.chunks_exact_mut(2)).enumerate() {
+        let lo = unit(&mut cp[0], 2 * p);
+        let hi = unit(&mut cp[1], 2 * p + 1);
+        *pair = u32::from(lo) | (u32::from(hi) << 16);
     }
 }
 

@@ -3,10 +3,11 @@
 
 use super::LOGIT_FRAC_BITS;
 use crate::arch::{
-    gate_outputs, Activation, FeatureOperand, GateBlocks, GateOperand, HiddenOperand,
+    cell_update as cell_kernel, gate_outputs, Activation, FeatureOperand, GateBlocks, GateOperand,
+    HiddenOperand,
 };
 use crate::config::{FeatureFrame, HIDDEN, N_FEATURES, N_GENRES, N_LAYERS, POOL_FROM};
-use crate::fixed::{requantize, round_shr, sat_i16, tanh_q15, ACT_FRAC_BITS};
+use crate::fixed::requantize;
 use crate::format::{le_i32, LayerView, Model, ROW_RECORD};
 use crate::lstm::GATES;
 
@@ -16,22 +17,33 @@ const PAIRS: usize = HIDDEN / 2;
 const HIDDEN_GROUPS: usize = HIDDEN / 4;
 const _: () = assert!(HIDDEN.is_multiple_of(2));
 
-/// Streaming state of the integer engine (h, c per layer, gate scratch, the pooled top-layer
-/// `h`): 1.5 kB, owned by the caller (a `static` on the device). The hidden state is kept as
-/// pairs of Q15 values in one `u32` (low half `h[2p]`, high half `h[2p+1]`), so that one load
-/// gives two values (hard-float Arm targets repack them once per layer for the `smlad`
-/// routine in `dsp`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Streaming state of the integer engine (h, c per layer, the pooled top-layer `h`, and a
+/// layer step's scratch: gates and accumulators): 2 kB, owned by the caller (a `static` on the
+/// device). The hidden state is kept as pairs of Q15 values in one `u32` (low half `h[2p]`,
+/// high half `h[2p+1]`), so that one load gives two values (hard-float Arm targets repack them
+/// once per layer for the `smlad` routine in `dsp`). Equality compares the state, not the
+/// scratch.
+#[derive(Clone, Debug)]
 pub struct QuantEngine {
     h: [[u32; PAIRS]; N_LAYERS],
     c: [[i16; HIDDEN]; N_LAYERS],
-    gates: [i16; GATES],
-    /// Sum of the top layer's Q15 `h` over the pooled steps (index ≥ [`POOL_FROM`]); `i64`, so
-    /// a stream that is never reset cannot overflow it.
-    pool: [i64; HIDDEN],
+    scratch: Scratch,
+    /// Sum of the top layer's Q15 `h` over the pooled steps (index ≥ [`POOL_FROM`]), each
+    /// addition saturating: |h| ≤ 32767, so it can saturate only after more than 65,536
+    /// pooled steps without a reset (a window has 47; [`crate::stream::WindowRule`] resets
+    /// every 94 steps), and `i32` keeps the readout's division in 32 bits.
+    pool: [i32; HIDDEN],
     /// Steps since the last reset.
     steps: u32,
 }
+
+impl PartialEq for QuantEngine {
+    fn eq(&self, other: &Self) -> bool {
+        (self.h, self.c, self.pool, self.steps) == (other.h, other.c, other.pool, other.steps)
+    }
+}
+
+impl Eq for QuantEngine {}
 
 impl Default for QuantEngine {
     fn default() -> Self {
@@ -40,6 +52,25 @@ impl Default for QuantEngine {
 }
 
 const _: () = assert!(GATES == 4 * HIDDEN);
+
+/// A layer step's working memory, kept between steps so that no step clears it: every value
+/// is written before it is read.
+#[derive(Clone, Debug)]
+struct Scratch {
+    /// The gates' outputs (Q15, `[i; f; g; o]`).
+    gates: [i16; GATES],
+    /// One gate's accumulators: the input path's, then the recurrent path's.
+    acc: [[i32; HIDDEN]; 2],
+}
+
+impl Scratch {
+    const fn new() -> Self {
+        Self {
+            gates: [0; GATES],
+            acc: [[0; HIDDEN]; 2],
+        }
+    }
+}
 
 /// The two Q15 values of a packed pair.
 #[inline]
@@ -66,7 +97,7 @@ fn packed_layer_step<const GROUPS: usize, X: GateOperand<GROUPS>>(
     x: &X,
     h: &mut [u32; PAIRS],
     c: &mut [i16; HIDDEN],
-    gates: &mut [i16; GATES],
+    scratch: &mut Scratch,
 ) {
     let hx = HiddenOperand::new(h);
     let records = l
@@ -80,9 +111,8 @@ fn packed_layer_step<const GROUPS: usize, X: GateOperand<GROUPS>>(
         .iter()
         .zip(gate_blocks::<HIDDEN_GROUPS>(l.w_hh))
         .zip(records.iter().zip(shifts))
-        .zip(gates.as_chunks_mut::<HIDDEN>().0);
-    // Both paths' accumulators, overwritten by every gate.
-    let mut acc = [[0i32; HIDDEN]; 2];
+        .zip(scratch.gates.as_chunks_mut::<HIDDEN>().0);
+    let acc = &mut scratch.acc;
     for (q, (((wx, wh), (rec, sh)), out)) in gate_rows.enumerate() {
         x.dot_gate(wx, &mut acc[0]);
         hx.dot_gate(wh, &mut acc[1]);
@@ -92,30 +122,9 @@ fn packed_layer_step<const GROUPS: usize, X: GateOperand<GROUPS>>(
         } else {
             Activation::Sigmoid
         };
-        gate_outputs(act, &acc, rec, sh, out);
+        gate_outputs(act, acc, rec, sh, out);
     }
-    let n = l.cell_frac_bits;
-    for (p, pair) in h.iter_mut().enumerate() {
-        let lo = cell_unit(gates, c, 2 * p, n);
-        let hi = cell_unit(gates, c, 2 * p + 1, n);
-        *pair = pack(lo, hi);
-    }
-}
-
-/// Cell and hidden update of unit `k` from the layer's gates (Q15): `c[k]` becomes
-/// `(f·c) >> 15 + (i·g) >> (30 - n)` (saturated), and the result is `h = (o · tanh(c)) >> 15`.
-#[inline(always)]
-fn cell_unit(gates: &[i16; GATES], c: &mut [i16; HIDDEN], k: usize, n: u32) -> i16 {
-    let i = i32::from(gates[k]);
-    let f = i32::from(gates[HIDDEN + k]);
-    let g = i32::from(gates[2 * HIDDEN + k]);
-    let o = i32::from(gates[3 * HIDDEN + k]);
-    // f, i, o in [0, 32767], g and c in ±32767: each product < 2^30.
-    let fc = round_shr(f * i32::from(c[k]), ACT_FRAC_BITS);
-    let ig = round_shr(i * g, 2 * ACT_FRAC_BITS - n);
-    c[k] = sat_i16(fc + ig);
-    let t = i32::from(tanh_q15(i32::from(c[k]), n));
-    sat_i16(round_shr(o * t, ACT_FRAC_BITS))
+    cell_kernel(&scratch.gates, c, h, l.cell_frac_bits);
 }
 
 /// The head on a packed Q15 hidden vector: Q16 logits.
@@ -174,7 +183,7 @@ pub fn layer_step(
     c: &mut [i16; HIDDEN],
 ) -> [i16; GATES] {
     let mut packed = pack_all(h);
-    let mut gates = [0i16; GATES];
+    let mut scratch = Scratch::new();
     match input {
         LayerInput::Features(x) => {
             packed_layer_step(
@@ -182,7 +191,7 @@ pub fn layer_step(
                 &FeatureOperand::new(x),
                 &mut packed,
                 c,
-                &mut gates,
+                &mut scratch,
             );
         }
         LayerInput::Hidden(x) => {
@@ -192,7 +201,7 @@ pub fn layer_step(
                 &HiddenOperand::new(&x),
                 &mut packed,
                 c,
-                &mut gates,
+                &mut scratch,
             );
         }
     }
@@ -200,7 +209,7 @@ pub fn layer_step(
         let (lo, hi) = unpack(packed[k / 2]);
         (if k % 2 == 0 { lo } else { hi }) as i16
     });
-    gates
+    scratch.gates
 }
 
 /// The outputs (Q15) of one gate of the layer that reads `input`, with hidden state `h`:
@@ -225,7 +234,12 @@ pub fn cell_update(
     c: &mut [i16; HIDDEN],
     cell_frac_bits: u32,
 ) -> [i16; HIDDEN] {
-    core::array::from_fn(|k| cell_unit(gates, c, k, cell_frac_bits))
+    let mut h = [0u32; PAIRS];
+    cell_kernel(gates, c, &mut h, cell_frac_bits);
+    core::array::from_fn(|k| {
+        let (lo, hi) = unpack(h[k / 2]);
+        (if k % 2 == 0 { lo } else { hi }) as i16
+    })
 }
 
 impl QuantEngine {
@@ -235,15 +249,19 @@ impl QuantEngine {
         Self {
             h: [[0; PAIRS]; N_LAYERS],
             c: [[0; HIDDEN]; N_LAYERS],
-            gates: [0; GATES],
+            scratch: Scratch::new(),
             pool: [0; HIDDEN],
             steps: 0,
         }
     }
 
-    /// Back to the zero state (start of a window).
+    /// Back to the zero state (start of a window); the scratch is left as it is.
     pub fn reset(&mut self) {
-        *self = Self::new();
+        let zero = Self::new();
+        self.h = zero.h;
+        self.c = zero.c;
+        self.pool = zero.pool;
+        self.steps = zero.steps;
     }
 
     /// Advances both layers by one quantised frame (from [`Model::quantize_input`]).
@@ -256,20 +274,20 @@ impl QuantEngine {
             &FeatureOperand::new(input),
             h0,
             c0,
-            &mut self.gates,
+            &mut self.scratch,
         );
         packed_layer_step(
             &m.layers[1],
             &HiddenOperand::new(h0),
             h1,
             c1,
-            &mut self.gates,
+            &mut self.scratch,
         );
         if self.steps as usize >= POOL_FROM {
             for (acc, &pair) in self.pool.chunks_exact_mut(2).zip(h1.iter()) {
                 let (lo, hi) = unpack(pair);
-                acc[0] += i64::from(lo);
-                acc[1] += i64::from(hi);
+                acc[0] = acc[0].saturating_add(lo);
+                acc[1] = acc[1].saturating_add(hi);
             }
         }
         self.steps = self.steps.saturating_add(1);
@@ -296,17 +314,24 @@ impl QuantEngine {
     }
 
     /// Mean of the top layer's `h` over the steps from [`POOL_FROM`] on (since the last
-    /// reset), Q15, rounded half away from zero; zeros before step `POOL_FROM`.
+    /// reset), Q15, rounded half away from zero: `±((|sum| + n / 2) / n)` in `u32` for the
+    /// (saturated, see the `pool` field) sum of `n` steps; zeros before step `POOL_FROM`.
     #[must_use]
     pub fn pooled_hidden(&self) -> [i16; HIDDEN] {
-        let n = i64::from(self.steps.saturating_sub(POOL_FROM as u32));
+        let n = self.steps.saturating_sub(POOL_FROM as u32);
         if n == 0 {
             return [0; HIDDEN];
         }
         self.pool.map(|sum| {
-            let half = if sum < 0 { -(n / 2) } else { n / 2 };
-            // |sum| ≤ 32767·n, so the rounded mean fits in i16.
-            ((sum + half) / n) as i16
+            // |sum| ≤ 2^31 and n / 2 < 2^31: no overflow. |sum| ≤ min(32767 · n, 2^31), and
+            // the sum saturates only for n ≥ 65,538, where 2^31 / n < 32767.5: the rounded
+            // mean fits in i16.
+            let mean = ((sum.unsigned_abs() + n / 2) / n) as i16;
+            if sum < 0 {
+                -mean
+            } else {
+                mean
+            }
         })
     }
 

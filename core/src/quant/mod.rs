@@ -21,7 +21,7 @@
 //! | gates i, f, g, o | `i16` | Q15 ([`sigmoid_q15`] / [`tanh_q15`], ≤ 2 LSB from exact) |
 //! | hidden state `h` | `i16` | Q15 |
 //! | cell state `c` | `i16` | Q(15-n).n, `n` = [`Model::cell_frac_bits`] per layer (6..=15), from calibration |
-//! | pooled `h` (window readout) | `i64` sum → `i16` | Q15: sum of the top layer's `h` over steps ≥ [`POOL_FROM`], divided by their count with rounding |
+//! | pooled `h` (window readout) | `i32` sum → `i16` | Q15: saturating sum of the top layer's `h` over steps ≥ [`POOL_FROM`] (saturates only after more than 65,536 such steps without a reset), divided by their count `n` in `u32` with rounding half away from zero: `±((\|sum\| + n / 2) / n)` |
 //! | logits | `i32` | Q16 ([`LOGIT_FRAC_BITS`]) |
 //!
 //! Cell update, with round-half-up shifts ([`round_shr`]) and saturation to ±32767:

@@ -3,7 +3,9 @@
 //! blocks and inputs plus the extremes (every weight ±127, every input at full scale), and the
 //! gate epilogue (both activations) on random accumulators and factors plus the extremes (the
 //! accumulators' and multipliers' limits, shifts 1, 32, 33 and 62, biases at the `i32` rails).
-//! And `Model::parse` must refuse a blob that is not word-aligned (the kernels' `ldm` needs it).
+//! The cell update on random gates and cells plus the rails (every gate and cell at ±32767
+//! and -32768, `i`, `f`, `o` at 0 or 32767 with `g` and `c` at the rails), for every cell
+//! fraction-bit count the format allows. And `Model::parse` must refuse a blob that is not word-aligned (the kernels' `ldm` needs it).
 //! Integer sums are exact and the epilogue follows the same formulas, so the two must agree
 //! bit for bit. Prints `kernel-check: N passed, M failed` and exits 0 only when nothing failed.
 #![no_std]
@@ -13,8 +15,10 @@ use cortex_m_rt::entry;
 use genre_core::arch::{arm_dsp, portable, Activation, GateBlocks, GateOperand};
 use genre_core::config::{HIDDEN, N_FEATURES};
 use genre_core::format::{
-    FormatError, Model, HEADER_LEN, MAGIC, PADDED_FEATURES, ROW_RECORD, VERSION,
+    FormatError, Model, HEADER_LEN, MAGIC, MAX_CELL_FRAC_BITS, MIN_CELL_FRAC_BITS, PADDED_FEATURES,
+    ROW_RECORD, VERSION,
 };
+use genre_core::lstm::GATES;
 use semihosting::{println, process};
 // The shared panic handler.
 use tinygenre_qemu as _;
@@ -205,6 +209,39 @@ fn main() -> ! {
                 dsp == reference,
                 case,
                 "DSP and portable gate epilogues differ",
+                &mut passed,
+                &mut failed,
+            );
+        }
+    }
+    // The cell update: cases 0-3 at the rails, then random.
+    for case in 0..TRIALS / 4 + 4 {
+        let (gates, c): ([i16; GATES], [i16; HIDDEN]) = match case {
+            0 => ([i16::MAX; GATES], [i16::MAX; HIDDEN]),
+            1 => ([-i16::MAX; GATES], [-i16::MAX; HIDDEN]),
+            2 => ([i16::MIN; GATES], [i16::MIN; HIDDEN]),
+            3 => (
+                // Gates as the engine makes them: i, f, o at 0 or 32767, g and c at ±32767.
+                core::array::from_fn(|k| match k / HIDDEN {
+                    2 => rng.pick(&[i16::MAX, -i16::MAX]),
+                    _ => rng.pick(&[0, i16::MAX]),
+                }),
+                core::array::from_fn(|_| rng.pick(&[i16::MAX, -i16::MAX, 0])),
+            ),
+            _ => (
+                core::array::from_fn(|_| rng.next() as i16),
+                core::array::from_fn(|_| rng.next() as i16),
+            ),
+        };
+        for n in MIN_CELL_FRAC_BITS..=MAX_CELL_FRAC_BITS {
+            let (mut c_dsp, mut c_ref) = (c, c);
+            let (mut h_dsp, mut h_ref) = ([0u32; HIDDEN / 2], [0u32; HIDDEN / 2]);
+            arm_dsp::cell_update(&gates, &mut c_dsp, &mut h_dsp, u32::from(n));
+            portable::cell_update(&gates, &mut c_ref, &mut h_ref, u32::from(n));
+            count(
+                c_dsp == c_ref && h_dsp == h_ref,
+                case,
+                "DSP and portable cell updates differ",
                 &mut passed,
                 &mut failed,
             );
