@@ -52,6 +52,9 @@ const PANIC_STATUS: i32 = 101;
 /// gdb stub (`-s -S`) finds the place.
 #[panic_handler]
 fn panic(_: &PanicInfo<'_>) -> ! {
-    print_line("panicked (location not printed: see tinygenre_qemu's panic handler)", true);
+    print_line(
+        "panicked (location not printed: see tinygenre_qemu's panic handler)",
+        true,
+    );
     process::exit(PANIC_STATUS)
 }

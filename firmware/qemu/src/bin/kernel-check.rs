@@ -5,7 +5,10 @@
 //! accumulators' and multipliers' limits, shifts 1, 32, 33 and 62, biases at the `i32` rails).
 //! The cell update on random gates and cells plus the rails (every gate and cell at ±32767
 //! and -32768, `i`, `f`, `o` at 0 or 32767 with `g` and `c` at the rails), for every cell
-//! fraction-bit count the format allows. And `Model::parse` must refuse a blob that is not word-aligned (the kernels' `ldm` needs it).
+//! fraction-bit count the format allows. The `f32` dot product on random lengths (every
+//! remainder of its blocks of eight) and values of every magnitude, subnormals included,
+//! compared bit for bit: both round each product, then each sum, in index order. And
+//! `Model::parse` must refuse a blob that is not word-aligned (the kernels' `ldm` needs it).
 //! Integer sums are exact and the epilogue follows the same formulas, so the two must agree
 //! bit for bit. Prints `kernel-check: N passed, M failed` and exits 0 only when nothing failed.
 #![no_std]
@@ -59,6 +62,18 @@ impl XorShift {
     }
 
     /// One of `values`, chosen at random.
+    /// A finite `f32` of either sign with a random exponent between 2^-100 and 2^60 (products
+    /// and sums stay finite), or a subnormal or zero one time in sixteen.
+    fn float(&mut self) -> f32 {
+        let bits = self.next();
+        let exponent = if bits & 0xf == 0 {
+            0
+        } else {
+            27 + self.next() % 160
+        };
+        f32::from_bits((bits & 0x807f_fff0) | (exponent << 23))
+    }
+
     fn pick<T: Copy>(&mut self, values: &[T]) -> T {
         values[self.next() as usize % values.len()]
     }
@@ -246,6 +261,25 @@ fn main() -> ! {
                 &mut failed,
             );
         }
+    }
+    // The f32 dot product of the filterbanks and the DCT.
+    const FLOATS: usize = 260;
+    for case in 0..TRIALS {
+        let len = rng.next() as usize % (FLOATS + 1);
+        let a: [f32; FLOATS] = core::array::from_fn(|_| rng.float());
+        let b: [f32; FLOATS] = core::array::from_fn(|_| rng.float());
+        let acc = rng.float();
+        let (dsp, reference) = (
+            arm_dsp::dot_f32(acc, &a[..len], &b),
+            portable::dot_f32(acc, &a[..len], &b),
+        );
+        count(
+            dsp.to_bits() == reference.to_bits(),
+            case,
+            "DSP and portable f32 dot products differ",
+            &mut passed,
+            &mut failed,
+        );
     }
     println!("kernel-check: {passed} passed, {failed} failed");
     process::exit(if failed == 0 && passed > 0 { 0 } else { 1 })
