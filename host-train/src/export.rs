@@ -18,7 +18,8 @@ pub const DESCRIPTION: &str = "post-training quantisation (genre_core::quant::pr
     of the original audio and of the first augmented copy of every training clip; per feature, \
     the |normalised input| that all but 0.01 % of the frames stay below sets the i8 input \
     scale, and the largest |c| per layer the cell format (1.5x headroom); weights are i8 with \
-    one scale per row, biases Q16; the window readout pools the Q15 top-layer h in i64";
+    one scale per row, biases Q16; the window readout pools the Q15 top-layer h in i32 \
+    (saturating; a window sums 47 steps)";
 
 /// A trained model in both of genre-core's forms.
 pub struct Exported {
