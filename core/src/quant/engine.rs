@@ -172,6 +172,14 @@ fn pack_all(h: &[i16; HIDDEN]) -> [u32; PAIRS] {
     core::array::from_fn(|p| pack(h[2 * p], h[2 * p + 1]))
 }
 
+/// The Q15 vector of the engine's pairs ([`pack_all`] undone).
+fn unpack_all(h: &[u32; PAIRS]) -> [i16; HIDDEN] {
+    core::array::from_fn(|k| {
+        let (lo, hi) = unpack(h[k / 2]);
+        (if k % 2 == 0 { lo } else { hi }) as i16
+    })
+}
+
 /// One layer step of the engine on explicit state: the layer of `input` reads it and `h`
 /// (Q15), updates `c` (the layer's cell format) and `h` in place, and returns the four gates'
 /// outputs (Q15, `[i; f; g; o]`). [`QuantEngine::step`] is this for both layers; exposed so
@@ -205,10 +213,7 @@ pub fn layer_step(
             );
         }
     }
-    *h = core::array::from_fn(|k| {
-        let (lo, hi) = unpack(packed[k / 2]);
-        (if k % 2 == 0 { lo } else { hi }) as i16
-    });
+    *h = unpack_all(&packed);
     scratch.gates
 }
 
@@ -236,10 +241,7 @@ pub fn cell_update(
 ) -> [i16; HIDDEN] {
     let mut h = [0u32; PAIRS];
     cell_kernel(gates, c, &mut h, cell_frac_bits);
-    core::array::from_fn(|k| {
-        let (lo, hi) = unpack(h[k / 2]);
-        (if k % 2 == 0 { lo } else { hi }) as i16
-    })
+    unpack_all(&h)
 }
 
 impl QuantEngine {
@@ -341,11 +343,7 @@ impl QuantEngine {
     /// If `layer >= N_LAYERS`.
     #[must_use]
     pub fn hidden(&self, layer: usize) -> [i16; HIDDEN] {
-        let h = &self.h[layer];
-        core::array::from_fn(|k| {
-            let (lo, hi) = unpack(h[k / 2]);
-            (if k % 2 == 0 { lo } else { hi }) as i16
-        })
+        unpack_all(&self.h[layer])
     }
 
     /// Cell state of `layer`, in [`Model::cell_frac_bits`] fraction bits.
