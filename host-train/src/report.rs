@@ -333,14 +333,7 @@ pub fn plot_learning_curves(
                 .label("final model (all clips)")
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(3)));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(e)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
 
         let mut acc = ChartBuilder::on(&right)
             .caption(
@@ -376,13 +369,7 @@ pub fn plot_learning_curves(
             .map_err(e)?;
         }
         if !folds.is_empty() {
-            acc.configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 13))
-                .position(SeriesLabelPosition::LowerRight)
-                .draw()
-                .map_err(e)?;
+            draw_legend(&mut acc, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     })
@@ -439,15 +426,25 @@ fn bar_panel(
             .label(*name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
     }
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+/// Draws a chart's legend (series labels) at `position`, in the style of every plot here.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .label_font(("sans-serif", 13))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .draw()
-        .map_err(e)?;
-    Ok(())
+        .map_err(|e| anyhow!("{e:?}"))
 }
 
 /// What the board shows (each window; the running decision 10, 20, 30 s in) and the
