@@ -67,19 +67,19 @@ fn stages(c: &mut Criterion) {
         });
     });
     c.bench_function("stage: centroid", |b| {
-        b.iter(|| centroid::spectral_centroid(black_box(&magnitude)));
+        b.iter(|| centroid::spectral_centroid(black_box(&magnitude), 0.0));
     });
     c.bench_function("stage: chroma", |b| {
         let mut classes = [0.0f32; N_CHROMA];
         b.iter(|| {
-            chroma::chroma(black_box(&power), &mut classes);
+            chroma::chroma(black_box(&power), 0.0, &mut classes);
             black_box(classes)
         });
     });
     c.bench_function("stage: contrast", |b| {
         let mut out = [0.0f32; N_CONTRAST];
         b.iter(|| {
-            contrast::spectral_contrast(black_box(&magnitude), &mut out);
+            contrast::spectral_contrast(black_box(&magnitude), 0.0, &mut out);
             black_box(out)
         });
     });

@@ -43,6 +43,10 @@ pub type FeatureFrame = [f32; N_FEATURES];
 /// factor 2^-LEVEL_MEAN_SHIFT per frame (≈ 1 s): see [`crate::level`].
 pub const LEVEL_MEAN_SHIFT: u32 = 5;
 
+/// The model's spectral floor over the running level of the stream (power per bin), −35 dB:
+/// see [`crate::level::SpectralFloor`].
+pub const FLOOR_RATIO: f32 = 3.162_277_7e-4;
+
 /// Frames per classification window (94 frames ≈ 3.0 s), as the original project's 3 s.
 pub const WINDOW_FRAMES: usize = 94;
 /// Length of one window in seconds (94 hops of 32 ms: 3.008 s).
@@ -82,7 +86,7 @@ pub const MAX_LABEL_LEN: usize = 16;
 /// Fingerprint of every value above that changes what a feature means or what shape a model
 /// has. A weights blob records the fingerprint it was trained for; loading checks it.
 pub const FINGERPRINT: u32 = {
-    let words: [u32; 17] = [
+    let words: [u32; 18] = [
         SAMPLE_RATE_HZ,
         N_FFT as u32,
         HOP as u32,
@@ -95,6 +99,7 @@ pub const FINGERPRINT: u32 = {
         AMIN.to_bits(),
         N_FEATURES as u32,
         LEVEL_MEAN_SHIFT,
+        FLOOR_RATIO.to_bits(),
         WINDOW_FRAMES as u32,
         POOL_FROM as u32,
         N_LAYERS as u32,

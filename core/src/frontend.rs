@@ -2,6 +2,10 @@
 //! hop. No heap; all state lives inline in [`Frontend`] (≈ 8 KiB: 2 KiB of samples, 6 KiB of
 //! FFT and spectrum buffers kept off the stack), so it can be a `static`.
 //!
+//! Two kinds: [`Frontend::new`] gives librosa's features (what `features --csv` prints and
+//! the goldens pin); [`Frontend::for_model`] gives the model's input, the same features of the
+//! spectrum plus the model's spectral floor ([`crate::level::SpectralFloor`]).
+//!
 //! Frame `t` is centred on input sample `t·HOP`, as librosa's `center=True` with zero padding:
 //! the stream starts with `N_FFT/2` zeros, so the first frame is emitted after `N_FFT/2`
 //! samples. The stream has no end, so librosa's frames over the zero-padded end are never
@@ -11,11 +15,12 @@ use crate::centroid::spectral_centroid;
 use crate::chroma::chroma;
 use crate::config::{
     FeatureFrame, CENTROID_OFFSET, CHROMA_OFFSET, CONTRAST_FMIN_HZ, CONTRAST_OFFSET,
-    CONTRAST_QUANTILE, HOP, MFCC_OFFSET, N_BINS, N_CHROMA, N_CONTRAST_BANDS, N_FEATURES, N_FFT,
-    N_MELS, N_MFCC, SAMPLE_RATE_HZ,
+    CONTRAST_QUANTILE, FLOOR_RATIO, HOP, MFCC_OFFSET, N_BINS, N_CHROMA, N_CONTRAST_BANDS,
+    N_FEATURES, N_FFT, N_MELS, N_MFCC, SAMPLE_RATE_HZ,
 };
 use crate::contrast::{spectral_contrast, N_CONTRAST};
-use crate::mel::mel_power;
+use crate::level::{Floor, SpectralFloor};
+use crate::mel::{add_floor, mel_power};
 use crate::mfcc::mfcc;
 use crate::stft::{power_spectrum, power_to_magnitude};
 use crate::tables;
@@ -78,6 +83,8 @@ pub struct Frontend {
     scratch: [f32; N_FFT],
     /// Power spectrum of the current frame, then (in place) its magnitude spectrum.
     spectrum: [f32; N_BINS],
+    /// The model's spectral floor; `None` for librosa's features.
+    floor: Option<SpectralFloor>,
 }
 
 impl Default for Frontend {
@@ -87,9 +94,23 @@ impl Default for Frontend {
 }
 
 impl Frontend {
-    /// A frontend at the start of a stream (`N_FFT/2` zeros already in, as librosa's centring).
+    /// A frontend of librosa's 33 features at the start of a stream (`N_FFT/2` zeros already
+    /// in, as librosa's centring).
     #[must_use]
     pub const fn new() -> Self {
+        Self::with_floor(None)
+    }
+
+    /// A frontend of the model's input at the start of a stream: the 33 features over the
+    /// spectrum plus the model's spectral floor ([`SpectralFloor`], [`FLOOR_RATIO`]).
+    #[must_use]
+    pub const fn for_model() -> Self {
+        Self::with_floor(Some(SpectralFloor::new(FLOOR_RATIO)))
+    }
+
+    /// A frontend with the given spectral floor (`None`: librosa's features).
+    #[must_use]
+    pub const fn with_floor(floor: Option<SpectralFloor>) -> Self {
         // librosa's centring: the first hop is `N_FFT/2` zeros, already in.
         Self {
             hops: [[0; HOP]; 2],
@@ -97,12 +118,13 @@ impl Frontend {
             filled: 0,
             scratch: [0.0; N_FFT],
             spectrum: [0.0; N_BINS],
+            floor,
         }
     }
 
-    /// Starts a new stream, as [`Frontend::new`].
+    /// Starts a new stream, keeping the kind of features.
     pub fn reset(&mut self) {
-        *self = Self::new();
+        *self = Self::with_floor(self.floor.map(|f| f.restarted()));
     }
 
     /// Pushes any number of 16 kHz i16 PCM samples; calls `on_frame` once per completed hop,
@@ -130,23 +152,28 @@ impl Frontend {
         let mut out = [0.0; N_FEATURES];
         let (older, newer) = (&self.hops[self.newest ^ 1], &self.hops[self.newest]);
         power_spectrum([older, newer], &mut self.scratch, &mut self.spectrum);
+        let floor = match &mut self.floor {
+            Some(floor) => floor.update(&self.spectrum),
+            None => Floor::default(),
+        };
 
         let mut mel = [0.0; N_MELS];
         mel_power(&self.spectrum, &mut mel);
+        add_floor(&mut mel, floor.power);
         let mut coefficients = [0.0; N_MFCC];
         mfcc(&mut mel, &mut coefficients);
         out[MFCC_OFFSET..MFCC_OFFSET + N_MFCC].copy_from_slice(&coefficients);
 
         let mut classes = [0.0; N_CHROMA];
-        chroma(&self.spectrum, &mut classes);
+        chroma(&self.spectrum, floor.power, &mut classes);
         out[CHROMA_OFFSET..CHROMA_OFFSET + N_CHROMA].copy_from_slice(&classes);
 
         // Power is no longer needed: centroid and contrast use the magnitude.
         power_to_magnitude(&mut self.spectrum);
-        out[CENTROID_OFFSET] = spectral_centroid(&self.spectrum);
+        out[CENTROID_OFFSET] = spectral_centroid(&self.spectrum, floor.magnitude);
 
         let mut contrast = [0.0; N_CONTRAST];
-        spectral_contrast(&self.spectrum, &mut contrast);
+        spectral_contrast(&self.spectrum, floor.magnitude, &mut contrast);
         out[CONTRAST_OFFSET..CONTRAST_OFFSET + N_CONTRAST].copy_from_slice(&contrast);
         out
     }

@@ -1,19 +1,25 @@
-//! Level invariance of the model's input: the absolute input level reaches the model only
-//! through MFCC c0 (the log energy; a gain adds a constant to it and to nothing else, see
-//! `shared/capture-facts.md`), so c0 is replaced by its difference from a causal running mean
-//! of c0 before the frame enters the model. A constant gain then cancels exactly, up to f32
-//! rounding; the loudness *changes* within the music (beats, dynamics) remain.
+//! Level invariance of the model's input, in two steps.
 //!
-//! The running mean is an exponential moving average with factor 2^-[`LEVEL_MEAN_SHIFT`]
-//! per frame (a time constant of 32 frames ≈ 1 s), started at the stream's first c0. It runs
-//! over the whole stream and is not reset per window. The 33 features themselves (what
-//! `features --csv` prints) stay librosa's: this is a step of the model input, like the
+//! - [`SpectralFloor`], inside the model's frontend ([`crate::Frontend::for_model`]): a white
+//!   floor a fixed ratio below the running level is added to the spectrum, so a quiet input's
+//!   16-bit noise floor (which fills the spectral valleys and moves the upper MFCCs and the
+//!   contrast bands) stays under it.
+//! - [`RelativeLevel`], on the frames: the absolute level reaches the model only through MFCC
+//!   c0 (the log energy; a gain adds a constant to it and to nothing else, see
+//!   `shared/capture-facts.md`), so c0 is replaced by its difference from a causal running
+//!   mean of c0 before the frame enters the model. A constant gain then cancels exactly, up to
+//!   f32 rounding; the loudness *changes* within the music (beats, dynamics) remain.
+//!
+//! Both running means are exponential moving averages with factor 2^-[`LEVEL_MEAN_SHIFT`] per
+//! frame (a time constant of 32 frames ≈ 1 s), started at the stream's first frame. They run
+//! over the whole stream and are not reset per window. The 33 features themselves (what
+//! `features --csv` prints) stay librosa's: these are steps of the model input, like the
 //! normalisation in the weights blob.
 //!
-//! Float, in a fixed order of IEEE operations (one subtraction, one multiplication by a power
-//! of two, one addition, one subtraction), so host and device compute the same bits.
+//! Float, in a fixed order of IEEE operations, so host and device compute the same bits.
 
-use crate::config::{FeatureFrame, LEVEL_MEAN_SHIFT, MFCC_OFFSET};
+use crate::config::{FeatureFrame, LEVEL_MEAN_SHIFT, MFCC_OFFSET, N_BINS};
+use crate::mel::power_to_db;
 
 /// The running mean of c0 over the stream so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -50,5 +56,70 @@ pub fn apply_to_stream(frames: &mut [FeatureFrame]) {
     let mut level = RelativeLevel::new();
     for frame in frames {
         level.apply(frame);
+    }
+}
+
+/// The model's spectral floor: a white floor of power `F` per FFT bin, a fixed ratio
+/// ([`crate::config::FLOOR_RATIO`], −35 dB) below the running level of the stream, added to every bin before
+/// the features are taken. A gain scales the level and the floor together, so it moves
+/// nothing the model reads; and detail far below the level (the 16-bit floor of a quiet input,
+/// the band a small loudspeaker does not play) stays under the floor instead of reaching the
+/// features as noise.
+///
+/// The running level is an exponential moving average (factor 2^-[`LEVEL_MEAN_SHIFT`] per
+/// frame, as c0's) of the frame's mean power per bin in dB, started at the stream's first
+/// frame. In dB, it follows a quiet passage down as fast as a loud one up (an average of
+/// power would stay up for seconds after a loud moment). `libm`'s `log10f` and `expf` keep
+/// the bits the same on host and device (`exp10f` would bring a 4 KiB table into flash).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpectralFloor {
+    /// `F` over the running level.
+    ratio: f32,
+    /// Running level, dB of power per bin; `None` before the first frame.
+    level: Option<f32>,
+}
+
+/// One frame's floor, in the units each feature group reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Floor {
+    /// Power per FFT bin (mel bands and chroma classes add it times their filter's sum).
+    pub power: f32,
+    /// Magnitude per FFT bin, `√power` (centroid and contrast read magnitudes).
+    pub magnitude: f32,
+}
+
+impl SpectralFloor {
+    /// At the start of a stream, with the floor `ratio` times the running level.
+    #[must_use]
+    pub const fn new(ratio: f32) -> Self {
+        Self { ratio, level: None }
+    }
+
+    /// The same floor at the start of a new stream.
+    #[must_use]
+    pub const fn restarted(self) -> Self {
+        Self::new(self.ratio)
+    }
+
+    /// Takes in the frame's power spectrum and returns its floor.
+    pub fn update(&mut self, power: &[f32; N_BINS]) -> Floor {
+        let mut sum = 0.0f32;
+        for &p in power {
+            sum += p;
+        }
+        let db = power_to_db(sum / N_BINS as f32);
+        let level = match self.level {
+            Some(level) => level + (db - level) * ALPHA,
+            None => db,
+        };
+        self.level = Some(level);
+        // 10^(level/10), times the ratio.
+        let power = libm::expf(level * (core::f32::consts::LN_10 * 0.1)) * self.ratio;
+        let mut magnitude = [power];
+        crate::arch::sqrt_in_place(&mut magnitude);
+        Floor {
+            power,
+            magnitude: magnitude[0],
+        }
     }
 }

@@ -15,6 +15,29 @@ pub fn mel_power(power: &[f32; N_BINS], mel: &mut [f32; N_MELS]) {
     }
 }
 
+/// Sum of each band's weights: what a white floor of power 1 per bin adds to the band.
+pub static MEL_WEIGHT_SUM: [f32; N_MELS] = {
+    let mut out = [0.0; N_MELS];
+    let (mut b, mut w) = (0, 0);
+    while b < N_MELS {
+        let mut k = 0;
+        while k < MEL_LEN[b] as usize {
+            out[b] += MEL_WEIGHTS[w + k];
+            k += 1;
+        }
+        w += MEL_LEN[b] as usize;
+        b += 1;
+    }
+    out
+};
+
+/// Adds a white floor of `power` per bin to the mel-band powers `mel`.
+pub fn add_floor(mel: &mut [f32; N_MELS], power: f32) {
+    for (m, &sum) in mel.iter_mut().zip(MEL_WEIGHT_SUM.iter()) {
+        *m += power * sum;
+    }
+}
+
 /// Decibels of a power, `10·log10(max(AMIN, p))`, as `librosa.power_to_db` with `ref=1.0`
 /// and no `top_db` clipping. `libm` keeps the result bit-identical on host and device and
 /// within 1 ulp; micromath's `log10` approximation errs by up to 0.51 dB here (measured over

@@ -1,7 +1,7 @@
 //! The streaming classifier, shared by the firmware images and every host command that
-//! classifies: 16 kHz mono PCM in blocks of any size → [`Frontend`] (one feature frame per
-//! 512-sample hop) → [`RelativeLevel`] (c0 relative to its running mean) →
-//! [`Model::quantize_input`] → [`QuantEngine`] → one [`Window`] per
+//! classifies: 16 kHz mono PCM in blocks of any size → [`Frontend::for_model`] (one feature
+//! frame per 512-sample hop, with the spectral floor) → [`RelativeLevel`] (c0 relative to its
+//! running mean) → [`Model::quantize_input`] → [`QuantEngine`] → one [`Window`] per
 //! [`WINDOW_FRAMES`] frames → the [`RunningDecision`] over the last 30 s → their report lines.
 //!
 //! The window rule ([`WindowRule`]): windows are consecutive and do not overlap, counted from
@@ -228,7 +228,7 @@ impl Stream {
     #[must_use]
     pub const fn new() -> Self {
         Self {
-            frontend: Frontend::new(),
+            frontend: Frontend::for_model(),
             level: RelativeLevel::new(),
             windows: WindowRule::new(),
             running: RunningDecision::new(),

@@ -186,8 +186,9 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
             device: device::name(p.device).into(),
             threads: tch::get_num_threads(),
             hyper: p.hyper.clone(),
-            normalisation: "MFCC c0 made relative to its running mean (genre_core::level, EMA 2^-5 per \
-                frame, from the start of each clip: level invariance), then a per-feature z-score \
+            normalisation: "features of the spectrum plus a white floor 35 dB below its running \
+                level, and MFCC c0 made relative to its running mean (genre_core::level, EMAs 2^-5 \
+                per frame, from the start of each clip: level invariance), then a per-feature z-score \
                 (mean, std) over all training frames, stored in the blob"
                 .into(),
             windows: format!(

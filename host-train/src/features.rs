@@ -22,9 +22,10 @@ const MAGIC: &[u8; 4] = b"TGF1";
 /// The frames of one clip: index 0 is the original audio, 1.. the augmented copies.
 pub type ClipFeatures = Vec<Vec<FeatureFrame>>;
 
-/// Runs the frontend over 16 kHz PCM and returns every frame.
+/// Runs the model's frontend ([`Frontend::for_model`]) over 16 kHz PCM and returns every
+/// frame.
 pub fn frames_of(pcm: &[i16]) -> Vec<FeatureFrame> {
-    let mut frontend = Box::new(Frontend::new());
+    let mut frontend = Box::new(Frontend::for_model());
     let mut frames = Vec::with_capacity(pcm.len() / genre_core::config::HOP + 1);
     frontend.push(pcm, |f: &FeatureFrame| frames.push(*f));
     frames

@@ -1,5 +1,7 @@
 """Writes tests/golden/frontend/*.tgfe: deterministic synthetic 16 kHz i16 signals and
-librosa 0.11's features of them (format: see librosa_features.py).
+librosa 0.11's features of them (format: see librosa_features.py); and model-*.tgfe, the
+features the model reads (librosa's features of the spectrum plus the model's spectral floor,
+core/src/level.rs) of some of them and of a fade that drops by 50 dB.
 
 Usage: python tests/generators/gen_frontend_goldens.py
 """
@@ -43,15 +45,36 @@ def signals(rng):
     yield "whisper", np.clip(np.rint(rng.normal(0.0, 2.0, SR)), -32768, 32767).astype(np.int16)
 
 
+# Signals whose model features (with the spectral floor) are pinned too.
+MODEL_SIGNALS = ("chirp", "chord", "noise", "whisper", "fade")
+
+
+def fade(rng):
+    """A chord with hiss that drops by 50 dB after 1 s: the floor follows the running level
+    down, so for a while the quiet part lies under it."""
+    tt = t(3.0)
+    chord = sum(0.2 * np.sin(2 * np.pi * f * tt) for f in (110.0, 220.0, 277.18, 329.63))
+    y = chord + rng.normal(0.0, 0.002, len(tt))
+    return to_i16(np.where(tt < 1.0, 1.0, 10.0 ** (-50.0 / 20.0)) * y)
+
+
 def main():
     rng = np.random.default_rng(20251125)
     OUT.mkdir(parents=True, exist_ok=True)
     total = 0
+    model_pcm = {}
     for name, pcm in signals(rng):
         path = OUT / f"{name}.tgfe"
         write_golden(path, pcm, features(pcm))
         total += path.stat().st_size
         print(f"wrote {path.relative_to(c.ROOT)} ({len(pcm)} samples)")
+        model_pcm[name] = pcm
+    model_pcm["fade"] = fade(rng)
+    for name in MODEL_SIGNALS:
+        path = OUT / f"model-{name}.tgfe"
+        write_golden(path, model_pcm[name], features(model_pcm[name], model_floor=True))
+        total += path.stat().st_size
+        print(f"wrote {path.relative_to(c.ROOT)} (model features)")
     print(f"total {total / 1e6:.2f} MB")
 
 

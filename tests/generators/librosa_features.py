@@ -43,25 +43,48 @@ def stream_frames(n_samples):
     return (n_samples - c.N_FFT // 2) // c.HOP + 1
 
 
-def features(pcm):
-    """librosa's features of i16 `pcm` (frames as rows) plus the error-bound helpers."""
+def spectral_floor(power):
+    """The model's spectral floor (core/src/level.rs) of each frame of a power spectrogram
+    (bins × frames), in float64: FLOOR_RATIO (as the f32 the device uses) times 10^(L/10), L
+    an exponential moving average (factor 2^-LEVEL_MEAN_SHIFT, started at the first frame) of
+    the frame's mean power per bin in dB."""
+    db = 10.0 * np.log10(np.maximum(c.AMIN, power.mean(axis=0)))
+    alpha = 2.0 ** -c.LEVEL_MEAN_SHIFT
+    level = np.empty_like(db)
+    for t, x in enumerate(db):
+        level[t] = x if t == 0 else level[t - 1] + (x - level[t - 1]) * alpha
+    return 10.0 ** (level / 10.0) * float(np.float32(c.FLOOR_RATIO))
+
+
+def features(pcm, model_floor=False):
+    """librosa's features of i16 `pcm` (frames as rows) plus the error-bound helpers.
+
+    With `model_floor`, the features the model reads (genre-core's Frontend::for_model):
+    librosa's features of the spectrum with the model's spectral floor added, a power `F` per
+    bin for the mel bands and chroma (which read power) and `√F` per bin for the centroid and
+    contrast (which read magnitudes). The helpers are then of that spectrum too.
+    """
     assert pcm.dtype == np.int16
     y = pcm.astype(np.float64) / 32768.0
     sr, n_fft, hop = c.SAMPLE_RATE_HZ, c.N_FFT, c.HOP
     common = dict(n_fft=n_fft, hop_length=hop, window="hann", center=True, pad_mode="constant")
 
+    mag = np.abs(librosa.stft(y, **common))
+    power = mag**2
+    energy = (power[0] + power[-1] + 2.0 * power[1:-1].sum(axis=0)) / n_fft
+    if model_floor:
+        floor = spectral_floor(power)
+        power, mag = power + floor, mag + np.sqrt(floor)
+
     mel = librosa.feature.melspectrogram(
-        y=y, sr=sr, power=2.0, n_mels=c.N_MELS, fmin=0.0, fmax=sr / 2, htk=False,
-        norm="slaney", **common,
+        S=power, sr=sr, n_mels=c.N_MELS, fmin=0.0, fmax=sr / 2, htk=False, norm="slaney",
+        n_fft=n_fft,
     )
     mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel, top_db=None), n_mfcc=c.N_MFCC)
-    centroid = librosa.feature.spectral_centroid(y=y, sr=sr, **common)
-    chroma = librosa.feature.chroma_stft(
-        y=y, sr=sr, tuning=0.0, n_chroma=c.N_CHROMA, norm=np.inf, **common
-    )
-    chroma_raw = librosa.feature.chroma_stft(
-        y=y, sr=sr, tuning=0.0, n_chroma=c.N_CHROMA, norm=None, **common
-    )
+    centroid = librosa.feature.spectral_centroid(S=mag, sr=sr, n_fft=n_fft)
+    chroma_args = dict(S=power, sr=sr, tuning=0.0, n_chroma=c.N_CHROMA, n_fft=n_fft)
+    chroma = librosa.feature.chroma_stft(norm=np.inf, **chroma_args)
+    chroma_raw = librosa.feature.chroma_stft(norm=None, **chroma_args)
 
     # spectral_contrast with power_to_db unclipped (top_db=None); record its two inputs
     # (peak, then valley) on the way through.
@@ -75,16 +98,12 @@ def features(pcm):
     librosa.feature.spectral.power_to_db = unclipped
     try:
         contrast = librosa.feature.spectral_contrast(
-            y=y, sr=sr, fmin=c.CONTRAST_FMIN_HZ, n_bands=c.N_CONTRAST_BANDS,
-            quantile=c.CONTRAST_QUANTILE, linear=False, **common,
+            S=mag, sr=sr, n_fft=n_fft, fmin=c.CONTRAST_FMIN_HZ, n_bands=c.N_CONTRAST_BANDS,
+            quantile=c.CONTRAST_QUANTILE, linear=False,
         )
     finally:
         librosa.feature.spectral.power_to_db = original
     peak, valley = seen
-
-    mag = np.abs(librosa.stft(y, **common))
-    power = mag**2
-    energy = (power[0] + power[-1] + 2.0 * power[1:-1].sum(axis=0)) / n_fft
 
     n = stream_frames(len(pcm))
     feats = np.concatenate([mfcc, centroid, chroma, contrast], axis=0)

@@ -102,6 +102,15 @@ pub fn run_frontend(pcm: &[i16]) -> Vec<FeatureFrame> {
     frames
 }
 
+/// Runs a fresh [`Frontend::for_model`] (the model's input: the spectral floor added) over
+/// all of `pcm` in one push.
+#[must_use]
+pub fn run_model_frontend(pcm: &[i16]) -> Vec<FeatureFrame> {
+    let mut frames = Vec::new();
+    Frontend::for_model().push(pcm, |f| frames.push(*f));
+    frames
+}
+
 /// f32 unit roundoff, 2^-24.
 pub const EPS: f64 = f32::EPSILON as f64 / 2.0;
 /// Per-bin error of the frontend's f32 FFT (genre_core::fft, f32 twiddles), in units of

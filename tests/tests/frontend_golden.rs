@@ -8,7 +8,9 @@
 //! frame's energy (near-silent bands, spectral valleys of loud tones).
 
 use genre_core::config::N_MFCC;
-use tinygenre_tests::frontend_golden::{compare, repo_root, report, run_frontend, Golden};
+use tinygenre_tests::frontend_golden::{
+    compare, repo_root, report, run_frontend, run_model_frontend, Golden,
+};
 
 const SIGNALS: [&str; 8] = [
     "silence", "sine", "chord", "chirp", "noise", "square", "clicks", "whisper",
@@ -28,6 +30,30 @@ fn frontend_matches_librosa_on_synthetic_signals() {
     assert!(
         failures.is_empty(),
         "frontend differs from librosa:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Signals whose model features (`model-*.tgfe`) are pinned.
+const MODEL_SIGNALS: [&str; 5] = ["chirp", "chord", "noise", "whisper", "fade"];
+
+#[test]
+fn model_features_match_librosa_of_the_floored_spectrum() {
+    // The model's input (Frontend::for_model) is librosa's features of the spectrum plus the
+    // spectral floor, computed in float64 by the generator from librosa's STFT; the same
+    // per-frame bounds apply, on the floored intermediates.
+    let dir = repo_root().join("tests/golden/frontend");
+    let mut failures = Vec::new();
+    for name in MODEL_SIGNALS {
+        let golden = Golden::read(&dir.join(format!("model-{name}.tgfe")));
+        let ours = run_model_frontend(&golden.pcm);
+        let (stats, violations) = compare(&golden, &ours);
+        eprint!("{}", report(&format!("model-{name}"), &stats));
+        failures.extend(violations.into_iter().map(|v| format!("model-{name}: {v}")));
+    }
+    assert!(
+        failures.is_empty(),
+        "model features differ from librosa's of the floored spectrum:\n{}",
         failures.join("\n")
     );
 }

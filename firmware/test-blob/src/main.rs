@@ -56,7 +56,7 @@ fn read_pcm(path: &str) -> Result<Vec<i16>, String> {
 }
 
 fn features(pcm: &[i16], out: &mut Vec<FeatureFrame>) {
-    let mut frontend = Frontend::new();
+    let mut frontend = Frontend::for_model();
     frontend.push(pcm, |frame| out.push(*frame));
 }
 

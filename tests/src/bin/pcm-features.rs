@@ -1,6 +1,7 @@
-//! `pcm-features IN.pcm OUT.f32`: genre-core's streaming features of 16 kHz mono i16 LE PCM,
-//! written as raw little-endian `f32`, frame-major (33 values per frame). The integer-engine
-//! golden generator (`tests/generators/gen_quant_goldens.py`) feeds them to its reference.
+//! `pcm-features IN.pcm OUT.f32`: genre-core's streaming features of 16 kHz mono i16 LE PCM as
+//! the model reads them (`Frontend::for_model`: with the spectral floor), written as raw
+//! little-endian `f32`, frame-major (33 values per frame). The integer-engine golden generator
+//! (`tests/generators/gen_quant_goldens.py`) feeds them to its reference.
 use std::process::ExitCode;
 
 use genre_core::Frontend;
@@ -17,7 +18,7 @@ fn run(args: &[String]) -> Result<(), String> {
         .chunks_exact(2)
         .map(|b| i16::from_le_bytes([b[0], b[1]]))
         .collect();
-    let mut frontend = Box::new(Frontend::new());
+    let mut frontend = Box::new(Frontend::for_model());
     let mut out = Vec::new();
     frontend.push(&pcm, |frame| {
         out.extend(frame.iter().flat_map(|v| v.to_le_bytes()));
