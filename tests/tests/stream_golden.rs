@@ -88,14 +88,14 @@ fn read_features(name: &str) -> Vec<FeatureFrame> {
 }
 
 #[test]
-fn frontend_features_are_bit_exact_in_blocks_of_any_size() {
+fn model_features_are_bit_exact_in_blocks_of_any_size() {
     let (g, _) = golden();
     for s in &g.signals {
         let pcm = read_pcm(&s.pcm);
         let want = read_features(&s.features);
         assert_eq!(want.len(), s.frames);
         for block in [1, 100, 256, 512, 4096, pcm.len()] {
-            let mut frontend = Box::new(Frontend::new());
+            let mut frontend = Box::new(Frontend::for_model());
             let mut got = Vec::new();
             for chunk in pcm.chunks(block) {
                 frontend.push(chunk, |f| got.push(*f));
