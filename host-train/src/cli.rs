@@ -25,7 +25,8 @@ pub enum Command {
     /// writes tinygenre.tgm, model-card.json and the plots into --out.
     Train(TrainArgs),
     /// 5-fold cross-validation only: float and integer engines side by side; writes
-    /// cv-report.json and the plots into --out.
+    /// cv-report.json and the plots into --out (default: <workspace>/target/eval, so that it
+    /// never overwrites the shipped plots in weights/).
     Eval(TrainArgs),
 }
 
@@ -35,7 +36,8 @@ pub struct TrainArgs {
     /// GTZAN folder (standard layout: genres/<genre>/*.wav|au, optional folds.csv).
     #[arg(long, env = "GTZAN_DIR", default_value = "data/gtzan")]
     pub data: PathBuf,
-    /// Output folder for the blob, model card and plots [default: <workspace>/weights].
+    /// Output folder for the blob, model card and plots [default: <workspace>/weights for
+    /// train, <workspace>/target/eval for eval].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Training epochs per model.
@@ -120,11 +122,12 @@ pub fn workspace_root() -> PathBuf {
 }
 
 impl TrainArgs {
-    /// Checks the numbers and fills in defaults.
+    /// Checks the numbers and fills in defaults; `default_out` is the output folder relative
+    /// to the workspace when `--out` is not given.
     ///
     /// # Errors
     /// Zero epochs, zero clips per genre, or more than 16 augmented copies.
-    pub fn validate(self) -> Result<TrainConfig> {
+    pub fn validate(self, default_out: &str) -> Result<TrainConfig> {
         if self.epochs == 0 {
             bail!("--epochs must be at least 1");
         }
@@ -159,7 +162,9 @@ impl TrainArgs {
         let cache = self.cache.unwrap_or_else(default_cache);
         Ok(TrainConfig {
             data: self.data,
-            out: self.out.unwrap_or_else(|| workspace_root().join("weights")),
+            out: self
+                .out
+                .unwrap_or_else(|| workspace_root().join(default_out)),
             cache,
             epochs: self.epochs,
             batch: self.batch,
