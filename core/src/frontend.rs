@@ -110,7 +110,7 @@ impl Frontend {
 
     /// A frontend with the given spectral floor (`None`: librosa's features).
     #[must_use]
-    pub const fn with_floor(floor: Option<SpectralFloor>) -> Self {
+    const fn with_floor(floor: Option<SpectralFloor>) -> Self {
         // librosa's centring: the first hop is `N_FFT/2` zeros, already in.
         Self {
             hops: [[0; HOP]; 2],

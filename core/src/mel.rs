@@ -16,7 +16,7 @@ pub fn mel_power(power: &[f32; N_BINS], mel: &mut [f32; N_MELS]) {
 }
 
 /// Sum of each band's weights: what a white floor of power 1 per bin adds to the band.
-pub static MEL_WEIGHT_SUM: [f32; N_MELS] = {
+static MEL_WEIGHT_SUM: [f32; N_MELS] = {
     let mut out = [0.0; N_MELS];
     let (mut b, mut w) = (0, 0);
     while b < N_MELS {
