@@ -2,27 +2,12 @@
 
 use crate::arch::dot_f32;
 use crate::config::{N_BINS, N_CHROMA};
+use crate::level::filter_sums;
 use crate::tables::{CHROMA_CLASS_RUNS, CHROMA_RUN_LEN, CHROMA_RUN_START, CHROMA_WEIGHTS};
 
 /// Sum of each class's weights: what a white floor of power 1 per bin adds to the class.
-static CHROMA_WEIGHT_SUM: [f32; N_CHROMA] = {
-    let mut out = [0.0; N_CHROMA];
-    let (mut p, mut r, mut w) = (0, 0, 0);
-    while p < N_CHROMA {
-        let end = r + CHROMA_CLASS_RUNS[p] as usize;
-        while r < end {
-            let mut k = 0;
-            while k < CHROMA_RUN_LEN[r] as usize {
-                out[p] += CHROMA_WEIGHTS[w + k];
-                k += 1;
-            }
-            w += CHROMA_RUN_LEN[r] as usize;
-            r += 1;
-        }
-        p += 1;
-    }
-    out
-};
+static CHROMA_WEIGHT_SUM: [f32; N_CHROMA] =
+    filter_sums(&CHROMA_WEIGHTS, &CHROMA_RUN_LEN, &CHROMA_CLASS_RUNS);
 
 /// Projects `power` onto the 12 pitch classes (sparse librosa chroma filterbank) and divides
 /// by the frame's largest class. As librosa's `util.normalize`, a frame whose largest class

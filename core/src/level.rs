@@ -123,3 +123,29 @@ impl SpectralFloor {
         }
     }
 }
+
+/// Sum of each row of a sparse filterbank stored row after row as runs of consecutive
+/// weights (row `r` is the next `runs[r]` runs, run `j` holds `len[j]` weights), summed in
+/// stored order: what a white floor of power 1 per bin adds to each row's output.
+pub(crate) const fn filter_sums<const R: usize>(
+    weights: &[f32],
+    len: &[u16],
+    runs: &[u8; R],
+) -> [f32; R] {
+    let mut out = [0.0; R];
+    let (mut row, mut run, mut w) = (0, 0, 0);
+    while row < R {
+        let end = run + runs[row] as usize;
+        while run < end {
+            let mut k = 0;
+            while k < len[run] as usize {
+                out[row] += weights[w + k];
+                k += 1;
+            }
+            w += len[run] as usize;
+            run += 1;
+        }
+        row += 1;
+    }
+    out
+}

@@ -2,6 +2,7 @@
 
 use crate::arch::dot_f32;
 use crate::config::{AMIN, N_BINS, N_MELS};
+use crate::level::filter_sums;
 use crate::tables::{MEL_LEN, MEL_START, MEL_WEIGHTS};
 
 /// Mel-band powers `M[b] = Σ_k W[b][k]·power[k]` (librosa.feature.melspectrogram, power 2).
@@ -16,20 +17,7 @@ pub fn mel_power(power: &[f32; N_BINS], mel: &mut [f32; N_MELS]) {
 }
 
 /// Sum of each band's weights: what a white floor of power 1 per bin adds to the band.
-static MEL_WEIGHT_SUM: [f32; N_MELS] = {
-    let mut out = [0.0; N_MELS];
-    let (mut b, mut w) = (0, 0);
-    while b < N_MELS {
-        let mut k = 0;
-        while k < MEL_LEN[b] as usize {
-            out[b] += MEL_WEIGHTS[w + k];
-            k += 1;
-        }
-        w += MEL_LEN[b] as usize;
-        b += 1;
-    }
-    out
-};
+static MEL_WEIGHT_SUM: [f32; N_MELS] = filter_sums(&MEL_WEIGHTS, &MEL_LEN, &[1; N_MELS]);
 
 /// Adds a white floor of `power` per bin to the mel-band powers `mel`.
 pub fn add_floor(mel: &mut [f32; N_MELS], power: f32) {

@@ -7,7 +7,7 @@
 //! feature's formula. The absolute FFT term is what bounds dB values of powers far below the
 //! frame's energy (near-silent bands, spectral valleys of loud tones).
 
-use genre_core::config::N_MFCC;
+use genre_core::config::{FeatureFrame, N_MFCC};
 use tinygenre_tests::frontend_golden::{
     compare, repo_root, report, run_frontend, run_model_frontend, Golden,
 };
@@ -16,17 +16,24 @@ const SIGNALS: [&str; 8] = [
     "silence", "sine", "chord", "chirp", "noise", "square", "clicks", "whisper",
 ];
 
-#[test]
-fn frontend_matches_librosa_on_synthetic_signals() {
+/// Compares `run` on the PCM of each golden `{prefix}{name}.tgfe` with the golden; prints
+/// each one's statistics and returns the violations.
+fn violations(prefix: &str, names: &[&str], run: fn(&[i16]) -> Vec<FeatureFrame>) -> Vec<String> {
     let dir = repo_root().join("tests/golden/frontend");
     let mut failures = Vec::new();
-    for name in SIGNALS {
-        let golden = Golden::read(&dir.join(format!("{name}.tgfe")));
-        let ours = run_frontend(&golden.pcm);
-        let (stats, violations) = compare(&golden, &ours);
-        eprint!("{}", report(name, &stats));
-        failures.extend(violations.into_iter().map(|v| format!("{name}: {v}")));
+    for name in names {
+        let label = format!("{prefix}{name}");
+        let golden = Golden::read(&dir.join(format!("{label}.tgfe")));
+        let (stats, found) = compare(&golden, &run(&golden.pcm));
+        eprint!("{}", report(&label, &stats));
+        failures.extend(found.into_iter().map(|v| format!("{label}: {v}")));
     }
+    failures
+}
+
+#[test]
+fn frontend_matches_librosa_on_synthetic_signals() {
+    let failures = violations("", &SIGNALS, run_frontend);
     assert!(
         failures.is_empty(),
         "frontend differs from librosa:\n{}",
@@ -42,15 +49,7 @@ fn model_features_match_librosa_of_the_floored_spectrum() {
     // The model's input (Frontend::for_model) is librosa's features of the spectrum plus the
     // spectral floor, computed in float64 by the generator from librosa's STFT; the same
     // per-frame bounds apply, on the floored intermediates.
-    let dir = repo_root().join("tests/golden/frontend");
-    let mut failures = Vec::new();
-    for name in MODEL_SIGNALS {
-        let golden = Golden::read(&dir.join(format!("model-{name}.tgfe")));
-        let ours = run_model_frontend(&golden.pcm);
-        let (stats, violations) = compare(&golden, &ours);
-        eprint!("{}", report(&format!("model-{name}"), &stats));
-        failures.extend(violations.into_iter().map(|v| format!("model-{name}: {v}")));
-    }
+    let failures = violations("model-", &MODEL_SIGNALS, run_model_frontend);
     assert!(
         failures.is_empty(),
         "model features differ from librosa's of the floored spectrum:\n{}",
