@@ -5,6 +5,8 @@
 //! [`capture`](crate::capture)'s, the ones `eval` scores under.
 //!
 //! Each copy draws, in this order (uniform unless said):
+//! - a speed of 0.925…1.075 in steps of 1.25 % (tempo and pitch together, up to ±1.3
+//!   semitones), so that a genre is not learnt from one artist's tempo and key;
 //! - a time shift: 0..1 hop dropped at the start, so frames fall at other sample offsets;
 //! - a speaker/microphone band limit: 2nd-order Butterworth high-pass at 60–300 Hz, and with
 //!   probability ½ a 2nd-order low-pass at 4–7.5 kHz;
@@ -14,14 +16,19 @@
 //! - a level of −40…+12 dB, saturating like an ADC, then rounding to `i16` (so quiet copies
 //!   meet the 16-bit floor a real capture does).
 
-use genre_core::config::HOP;
+use genre_core::config::{HOP, SAMPLE_RATE_HZ};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::capture::{self, Colour, Condition};
 
 /// Bumped whenever the recipe changes, so cached augmented features are recomputed.
-pub const RECIPE_VERSION: u32 = 2;
+pub const RECIPE_VERSION: u32 = 3;
+
+/// Speed grid: 200 Hz keeps the resampler an exact polyphase filter of at most 80 phases.
+const SPEED_STEP_HZ: u32 = 200;
+/// Steps either side of the original speed (6 × 1.25 % = 7.5 %).
+const SPEED_STEPS: u32 = 6;
 
 /// Returns augmented copy number `copy` of `pcm`, drawn from `seed` (deterministic).
 pub fn augment(pcm: &[i16], seed: u64, copy: usize) -> Vec<i16> {
@@ -33,6 +40,10 @@ pub fn augment(pcm: &[i16], seed: u64, copy: usize) -> Vec<i16> {
 /// One copy's chain of capture stages.
 fn recipe(rng: &mut ChaCha8Rng) -> Condition {
     let mut stages = vec![
+        Condition::Speed {
+            rate_hz: SAMPLE_RATE_HZ - SPEED_STEP_HZ * SPEED_STEPS
+                + SPEED_STEP_HZ * rng.random_range(0..=2 * SPEED_STEPS),
+        },
         Condition::Offset {
             max_samples: HOP - 1,
         },
@@ -83,8 +94,12 @@ mod tests {
         let a = augment(&pcm, 7, 0);
         assert_eq!(a, augment(&pcm, 7, 0));
         assert_ne!(a, augment(&pcm, 7, 1));
-        // The shift drops fewer than one hop of samples.
-        assert!(pcm.len() - a.len() < HOP);
+        // The speed scales the length by at most 7.5 %; the shift drops less than one hop.
+        let (n, m) = (pcm.len() as f64, a.len() as f64);
+        assert!(
+            m > n / 1.075 - HOP as f64 - 1.0 && m < n / 0.925 + 1.0,
+            "{m} of {n}"
+        );
         assert!(augment(&[], 7, 0).is_empty());
     }
 
@@ -115,5 +130,11 @@ mod tests {
         assert!((140..185).contains(&noisy), "{noisy}");
         assert!((50..110).contains(&pink), "{pink}");
         assert!(quiet > 20 && loud > 10, "{quiet} {loud}");
+        let slow = count(&|c| matches!(c, Condition::Speed { rate_hz } if *rate_hz == 14_800));
+        let fast = count(&|c| matches!(c, Condition::Speed { rate_hz } if *rate_hz == 17_200));
+        assert!(slow > 5 && fast > 5, "{slow} {fast}");
+        assert!(recipes.iter().all(|r| r.iter().all(
+            |c| !matches!(c, Condition::Speed { rate_hz } if !(14_800..=17_200).contains(rate_hz))
+        )));
     }
 }

@@ -57,6 +57,10 @@ pub enum Condition {
     Peak { hz: f64, gain_db: f64 },
     /// Drops a prefix of uniformly 0..=`max_samples` samples (the clip entered late).
     Offset { max_samples: usize },
+    /// Played `rate_hz / 16 000` times as fast: tempo and pitch both scale (a turntable's
+    /// speed error, or a cover a little faster and higher). The 16 kHz signal is taken as
+    /// sampled at `rate_hz` and resampled to 16 kHz with genre-audio's band-limited resampler.
+    Speed { rate_hz: u32 },
     /// The stages in order.
     Chain(Vec<Condition>),
 }
@@ -134,7 +138,8 @@ pub fn robustness_conditions() -> Vec<(&'static str, Condition)> {
 }
 
 /// `pcm` (16 kHz) under `condition`, 16 kHz out; deterministic for a given `seed`. The length
-/// is kept, except that [`Condition::Offset`] drops a prefix.
+/// is kept, except that [`Condition::Offset`] drops a prefix and [`Condition::Speed`] scales
+/// it by 16 000 / `rate_hz`.
 pub fn apply(pcm: &[i16], condition: &Condition, seed: u64) -> Vec<i16> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut x: Vec<f64> = pcm.iter().map(|&s| f64::from(s)).collect();
@@ -165,6 +170,7 @@ fn run(condition: &Condition, x: &mut Vec<f64>, rng: &mut ChaCha8Rng) {
             let drop = rng.random_range(0..=*max_samples).min(x.len());
             x.drain(..drop);
         }
+        Condition::Speed { rate_hz } => *x = change_speed(x, *rate_hz),
         Condition::Chain(stages) => {
             // Consecutive filters run as one cascade (one pass, twice as fast as one each).
             let mut filters = Vec::new();
@@ -180,6 +186,21 @@ fn run(condition: &Condition, x: &mut Vec<f64>, rng: &mut ChaCha8Rng) {
             cascade(x, &filters);
         }
     }
+}
+
+/// `x` taken as sampled at `rate_hz`, resampled to 16 kHz.
+///
+/// # Panics
+/// `rate_hz` outside genre-audio's accepted rates (a programming error: the rates come from
+/// the augmentation recipe).
+fn change_speed(x: &[f64], rate_hz: u32) -> Vec<f64> {
+    // Sample values stay in the i16 range, which f32 holds to well below one LSB.
+    let narrow: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    genre_audio::resample_to_16k(&narrow, rate_hz)
+        .expect("speed-change rate within genre-audio's range")
+        .into_iter()
+        .map(f64::from)
+        .collect()
 }
 
 /// Runs `x` through `filters` in order, in place, from rest.
@@ -591,5 +612,30 @@ mod tests {
             max_samples: usize::MAX,
         };
         assert!(apply(&pcm[..10], &all, 0).len() <= 10);
+    }
+
+    #[test]
+    fn speed_scales_pitch_and_length() {
+        let n = 2 * 16_000;
+        let pcm = tone(1000.0, 10_000.0, n);
+        for (rate_hz, expected_hz) in [(17_200, 1075.0), (14_800, 925.0)] {
+            let out = apply(&pcm, &Condition::Speed { rate_hz }, 0);
+            assert_eq!(
+                out.len(),
+                (n * 16_000).div_ceil(rate_hz as usize),
+                "{rate_hz}"
+            );
+            // Upward zero crossings over the middle second (clear of the filter's edges).
+            let middle = &out[out.len() / 2 - 8000..out.len() / 2 + 8000];
+            let crossings = middle.windows(2).filter(|w| w[0] < 0 && w[1] >= 0).count();
+            assert!(
+                (crossings as f64 - expected_hz).abs() <= 1.0,
+                "{rate_hz}: {crossings}"
+            );
+            // The level is kept.
+            let ratio = db(power_i16(middle) / power_i16(&pcm[8000..24_000]));
+            assert!(ratio.abs() < 0.1, "{rate_hz}: {ratio} dB");
+        }
+        assert_eq!(apply(&pcm, &Condition::Speed { rate_hz: 16_000 }, 0), pcm);
     }
 }
