@@ -78,7 +78,8 @@ pub struct TrainArgs {
     /// small LSTM and is not slowed down by other busy processes (OpenMP spin-waits are).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// Augmented copies of each training clip (gain, noise, EQ/band-limit, time shift).
+    /// Augmented copies of each training clip (speed, band limits, EQ, room, noise, level, time
+    /// shift).
     #[arg(long, default_value_t = 3)]
     pub augment_copies: usize,
     /// Seed for augmentation, initialisation and batch order.
