@@ -29,6 +29,8 @@ pub const RECIPE_VERSION: u32 = 3;
 const SPEED_STEP_HZ: u32 = 200;
 /// Steps either side of the original speed (6 × 1.25 % = 7.5 %).
 const SPEED_STEPS: u32 = 6;
+/// The slowest speed, as the rate the 16 kHz signal is taken to be sampled at.
+const SLOWEST_HZ: u32 = SAMPLE_RATE_HZ - SPEED_STEP_HZ * SPEED_STEPS;
 
 /// Returns augmented copy number `copy` of `pcm`, drawn from `seed` (deterministic).
 pub fn augment(pcm: &[i16], seed: u64, copy: usize) -> Vec<i16> {
@@ -41,8 +43,7 @@ pub fn augment(pcm: &[i16], seed: u64, copy: usize) -> Vec<i16> {
 fn recipe(rng: &mut ChaCha8Rng) -> Condition {
     let mut stages = vec![
         Condition::Speed {
-            rate_hz: SAMPLE_RATE_HZ - SPEED_STEP_HZ * SPEED_STEPS
-                + SPEED_STEP_HZ * rng.random_range(0..=2 * SPEED_STEPS),
+            rate_hz: SLOWEST_HZ + SPEED_STEP_HZ * rng.random_range(0..=2 * SPEED_STEPS),
         },
         Condition::Offset {
             max_samples: HOP - 1,
@@ -86,6 +87,9 @@ fn recipe(rng: &mut ChaCha8Rng) -> Condition {
 mod tests {
     use super::*;
 
+    /// The fastest speed the recipe draws.
+    const FASTEST_HZ: u32 = SLOWEST_HZ + SPEED_STEP_HZ * 2 * SPEED_STEPS;
+
     #[test]
     fn deterministic_and_different_per_copy() {
         let pcm: Vec<i16> = (0..16_000)
@@ -96,8 +100,10 @@ mod tests {
         assert_ne!(a, augment(&pcm, 7, 1));
         // The speed scales the length by at most 7.5 %; the shift drops less than one hop.
         let (n, m) = (pcm.len() as f64, a.len() as f64);
+        let rate = f64::from(SAMPLE_RATE_HZ);
         assert!(
-            m > n / 1.075 - HOP as f64 - 1.0 && m < n / 0.925 + 1.0,
+            m > n * rate / f64::from(FASTEST_HZ) - HOP as f64 - 1.0
+                && m < n * rate / f64::from(SLOWEST_HZ) + 1.0,
             "{m} of {n}"
         );
         assert!(augment(&[], 7, 0).is_empty());
@@ -130,11 +136,12 @@ mod tests {
         assert!((140..185).contains(&noisy), "{noisy}");
         assert!((50..110).contains(&pink), "{pink}");
         assert!(quiet > 20 && loud > 10, "{quiet} {loud}");
-        let slow = count(&|c| matches!(c, Condition::Speed { rate_hz } if *rate_hz == 14_800));
-        let fast = count(&|c| matches!(c, Condition::Speed { rate_hz } if *rate_hz == 17_200));
+        let slow = count(&|c| matches!(c, Condition::Speed { rate_hz } if *rate_hz == SLOWEST_HZ));
+        let fast = count(&|c| matches!(c, Condition::Speed { rate_hz } if *rate_hz == FASTEST_HZ));
         assert!(slow > 5 && fast > 5, "{slow} {fast}");
-        assert!(recipes.iter().all(|r| r.iter().all(
-            |c| !matches!(c, Condition::Speed { rate_hz } if !(14_800..=17_200).contains(rate_hz))
-        )));
+        assert!(recipes.iter().flatten().all(|c| match c {
+            Condition::Speed { rate_hz } => (SLOWEST_HZ..=FASTEST_HZ).contains(rate_hz),
+            _ => true,
+        }));
     }
 }

@@ -167,10 +167,11 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
             augmented_copies_per_clip: cfg.augment_copies,
             augmentation: format!(
                 "audio domain, recipe v{} (host-train/src/augment.rs, stages of capture.rs): speed \
-                 0.925-1.075 (tempo and pitch, 1.25 % steps); time shift 0-1 hop; high-pass 60-300 Hz, low-pass 4-7.5 kHz (p=0.5); peaking EQ ±6 dB \
-                 at 150 Hz-5 kHz; a room, RT60 0.2-0.8 s (p=0.5); pink or white noise at 10-40 dB \
-                 SNR (p=0.8); level -40..+12 dB, saturating, rounded to 16 bits; one variant \
-                 (original or copy) drawn per window and epoch{}",
+                 0.925-1.075 (tempo and pitch, 1.25 % steps); time shift 0-1 hop; high-pass \
+                 60-300 Hz, low-pass 4-7.5 kHz (p=0.5); peaking EQ ±6 dB at 150 Hz-5 kHz; a \
+                 room, RT60 0.2-0.8 s (p=0.5); pink or white noise at 10-40 dB SNR (p=0.8); \
+                 level -40..+12 dB, saturating, rounded to 16 bits; one variant (original or \
+                 copy) drawn per window and epoch{}",
                 augment::RECIPE_VERSION,
                 if p.hyper.feature_mask > 0.0 {
                     format!(
