@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 
+use crate::dataset::Split;
+
 /// Train, evaluate, quantise and export the tinygenre music-genre classifier.
 ///
 /// The main command, `train`, runs the 5-fold cross-validation, trains the final model on all
@@ -91,6 +93,34 @@ pub struct TrainArgs {
     /// Feature cache folder [default: $TINYGENRE_CACHE or ~/.cache/tinygenre/features].
     #[arg(long)]
     pub cache: Option<PathBuf>,
+    /// The more-clips folder (clips.csv and clips/) [default: more-clips beside --data, when
+    /// it exists].
+    #[arg(long, env = "MORE_CLIPS_DIR")]
+    pub more_clips: Option<PathBuf>,
+    /// Use no more-clips folder (GTZAN's clips only).
+    #[arg(long, conflicts_with = "more_clips")]
+    pub no_more_clips: bool,
+    /// Cross-validation split: artist-disjoint folds over every whole clip (artists), or
+    /// folds.csv over the GTZAN clips, more-clips always on the training side (gtzan).
+    #[arg(long, value_enum, default_value_t = Split::Artists)]
+    pub folds: Split,
+    /// Train on GTZAN's clips only; more-clips are then only scored (the recipe before
+    /// issue #19, for comparisons on the same folds).
+    #[arg(long)]
+    pub train_gtzan_only: bool,
+    /// Train without the teacher (musicnn; installed by scripts/setup-teacher).
+    #[arg(long)]
+    pub no_teacher: bool,
+    /// Share of the teacher's soft-label loss in the training loss.
+    #[arg(long, default_value_t = 0.5)]
+    pub teacher_weight: f64,
+    /// Temperature of the teacher's soft labels.
+    #[arg(long, default_value_t = 2.0)]
+    pub teacher_temperature: f64,
+    /// Skip the capture table and what the board shows in the cross-validation (quicker
+    /// recipe comparisons).
+    #[arg(long)]
+    pub no_capture: bool,
 }
 
 /// Validated training configuration.
@@ -113,6 +143,13 @@ pub struct TrainConfig {
     pub augment_copies: usize,
     pub seed: u64,
     pub cross_validate: bool,
+    pub more_clips: Option<PathBuf>,
+    pub split: Split,
+    pub train_gtzan_only: bool,
+    pub teacher: bool,
+    pub teacher_weight: f64,
+    pub teacher_temperature: f64,
+    pub capture: bool,
 }
 
 /// The workspace root, fixed at build time (weights/ lives there).
@@ -160,7 +197,19 @@ impl TrainArgs {
         if self.augment_copies > 16 {
             bail!("--augment-copies must be at most 16");
         }
+        if !(0.0..=1.0).contains(&self.teacher_weight) {
+            bail!("--teacher-weight must be in [0, 1]");
+        }
+        if !(self.teacher_temperature.is_finite() && self.teacher_temperature >= 1.0) {
+            bail!("--teacher-temperature must be at least 1");
+        }
         let cache = self.cache.unwrap_or_else(default_cache);
+        let beside = self.data.join("../more-clips");
+        let more_clips = match (self.no_more_clips, self.more_clips) {
+            (true, _) => None,
+            (false, Some(dir)) => Some(dir),
+            (false, None) => beside.join("clips.csv").is_file().then_some(beside),
+        };
         Ok(TrainConfig {
             data: self.data,
             out: self
@@ -181,6 +230,13 @@ impl TrainArgs {
             augment_copies: self.augment_copies,
             seed: self.seed,
             cross_validate: !self.no_eval,
+            more_clips,
+            split: self.folds,
+            train_gtzan_only: self.train_gtzan_only,
+            teacher: !self.no_teacher,
+            teacher_weight: self.teacher_weight,
+            teacher_temperature: self.teacher_temperature,
+            capture: !self.no_capture,
         })
     }
 }

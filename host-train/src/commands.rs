@@ -9,10 +9,11 @@ use anyhow::{Context, Result};
 
 use crate::atomic::write_atomic;
 use crate::cli::TrainConfig;
-use crate::dataset::{self, GENRES};
-use crate::eval::{self, CvReport};
+use crate::dataset::{self, Source, GENRES};
+use crate::eval::{self, CvData, CvReport};
 use crate::features::{self, ClipFeatures};
 use crate::report::{self, ConfigCard, DataCard, ModelCard, TrainingCard};
+use crate::teacher::{self, Embeddings};
 use crate::train::{self, Hyper};
 use crate::{augment, device, export};
 
@@ -24,12 +25,26 @@ const CONFUSION_PNG: &str = "confusion.png";
 const CURVES_PNG: &str = "learning-curves.png";
 const DEVICE_PNG: &str = "device-and-capture.png";
 
-/// What `train` and `eval` share: the clips, their features, the device.
+/// What `train` and `eval` share: the clips, their features, the teacher's embeddings, the
+/// device.
 struct Prepared {
     clips: Vec<dataset::Clip>,
     feats: Vec<ClipFeatures>,
+    teacher: Option<Vec<Embeddings>>,
     device: tch::Device,
     hyper: Hyper,
+}
+
+impl Prepared {
+    fn cv_data<'a>(&'a self, cfg: &TrainConfig) -> CvData<'a> {
+        CvData {
+            clips: &self.clips,
+            feats: &self.feats,
+            teacher: self.teacher.as_deref(),
+            split: cfg.split,
+            capture: cfg.capture,
+        }
+    }
 }
 
 fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
@@ -45,10 +60,30 @@ fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
         cfg.data.display(),
         cfg.cache.display()
     );
-    let clips = dataset::load(&cfg.data, cfg.clips_per_genre)?;
+    let mut clips = dataset::load(
+        &cfg.data,
+        cfg.more_clips.as_deref(),
+        cfg.split,
+        cfg.clips_per_genre,
+    )?;
+    if cfg.train_gtzan_only {
+        // The recipe before more-clips: they are scored, never trained on.
+        clips.retain(|c| c.scored());
+        for c in &mut clips {
+            c.trained = matches!(c.source, Source::GtzanNumbered | Source::GtzanOther);
+        }
+    }
     eprintln!(
-        "{} clips; extracting features (+{} augmented copies each)",
+        "{} clips ({} scored, {} training-only{}); extracting features (+{} augmented copies each)",
         clips.len(),
+        clips.iter().filter(|c| c.scored()).count(),
+        clips.iter().filter(|c| !c.scored()).count(),
+        cfg.more_clips
+            .as_ref()
+            .map_or_else(String::new, |d| format!(
+                ", more-clips from {}",
+                d.display()
+            )),
         cfg.augment_copies
     );
     let mut feats = features::extract_all(&clips, cfg.augment_copies, cfg.seed, &cfg.cache)?;
@@ -57,9 +92,15 @@ fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
     for sequence in feats.iter_mut().flatten() {
         genre_core::level::apply_to_stream(sequence);
     }
+    let teacher = if cfg.teacher {
+        Some(teacher::load_all(&clips, &cfg.cache)?)
+    } else {
+        None
+    };
     Ok(Prepared {
         clips,
         feats,
+        teacher,
         device,
         hyper,
     })
@@ -84,7 +125,7 @@ fn install_ctrlc() {
 /// Data, training or writing fails.
 pub fn eval(cfg: &TrainConfig) -> Result<ExitCode> {
     let p = prepare(cfg)?;
-    let cv = eval::cross_validate(&p.clips, &p.feats, &p.hyper, p.device)?;
+    let cv = eval::cross_validate(&p.cv_data(cfg), &p.hyper, p.device)?;
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
     report::write_json(&cfg.out.join(CV_REPORT), &cv)?;
     write_cv_plots(cfg, &cv, None)?;
@@ -120,16 +161,27 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
     let git_commit = report::git_commit();
     let p = prepare(cfg)?;
     let cv = if cfg.cross_validate {
-        Some(eval::cross_validate(
-            &p.clips, &p.feats, &p.hyper, p.device,
-        )?)
+        Some(eval::cross_validate(&p.cv_data(cfg), &p.hyper, p.device)?)
     } else {
         None
     };
     let final_started = Instant::now();
-    let all: Vec<&ClipFeatures> = p.feats.iter().collect();
-    let labels: Vec<usize> = p.clips.iter().map(|c| c.genre).collect();
-    let trained = train::train(&all, &labels, None, &p.hyper, p.device, "final")?;
+    let train_idx: Vec<usize> = (0..p.clips.len()).filter(|&i| p.clips[i].trained).collect();
+    let all: Vec<&ClipFeatures> = train_idx.iter().map(|&i| &p.feats[i]).collect();
+    let labels: Vec<usize> = train_idx.iter().map(|&i| p.clips[i].genre).collect();
+    let taught = match &p.teacher {
+        Some(emb) => Some(eval::teach(emb, &train_idx, &labels, &p.hyper)?.1),
+        None => None,
+    };
+    let trained = train::train(
+        &all,
+        &labels,
+        taught.as_ref(),
+        None,
+        &p.hyper,
+        p.device,
+        "final",
+    )?;
     let exported = export::export(&trained, &all)?;
     let seconds_final_model = final_started.elapsed().as_secs_f64();
 

@@ -1,6 +1,9 @@
-//! Cross-validation: 5 folds over `folds.csv`, clip-level decisions
-//! ([`crate::classify::clip_decision`]: mean log-probability over every window), float (genre-core `FloatEngine` on the trained weights) and
-//! integer (genre-core `QuantEngine` on the exported blob) side by side.
+//! Cross-validation: 5 folds (artist-disjoint, or `folds.csv`), clip-level decisions
+//! ([`crate::classify::clip_decision`]: mean log-probability over every window) of the whole
+//! clips, float (genre-core `FloatEngine` on the trained weights), integer (genre-core
+//! `QuantEngine` on the exported blob) and the teacher's readout side by side.
+
+use std::collections::HashSet;
 
 use anyhow::{bail, Result};
 use genre_core::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
@@ -8,12 +11,13 @@ use serde::Serialize;
 use tch::Device;
 
 use crate::classify::{argmax, clip_decision};
-use crate::dataset::{Clip, N_FOLDS};
+use crate::dataset::{Clip, Source, Split, GENRES, N_FOLDS};
 use crate::export;
 use crate::features::ClipFeatures;
 use crate::robustness::{self, Robustness};
 use crate::shown::{self, Shown};
-use crate::train::{self, EpochStats, Hyper, Validation};
+use crate::teacher::{Embeddings, Readout};
+use crate::train::{self, EpochStats, Hyper, Teaching, Validation};
 
 /// Counts per (true genre, predicted genre).
 pub type Confusion = [[u32; N_GENRES]; N_GENRES];
@@ -45,9 +49,40 @@ pub struct ClipResult {
     pub int: &'static str,
 }
 
+/// Correct decisions of one group of clips.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupCounts {
+    pub group: &'static str,
+    pub clips: usize,
+    pub float_correct: usize,
+    pub int_correct: usize,
+    pub teacher_correct: usize,
+}
+
+/// The teacher's own figures on the same folds (its readout fitted on each fold's training
+/// clips): the yardstick.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeacherFigures {
+    pub correct: usize,
+    pub balanced_accuracy: f64,
+    pub per_genre_recall: Vec<(&'static str, f64)>,
+    pub confusion: Confusion,
+}
+
 /// The cross-validation report (part of the model card).
 #[derive(Debug, Clone, Serialize)]
 pub struct CvReport {
+    /// Which folds: artist-disjoint or `folds.csv`.
+    pub split: Split,
+    /// Share of the scored held-out clips whose artist no training clip of their fold has
+    /// (1 on artist-disjoint folds, checked, not assumed).
+    pub new_artist_share: f64,
+    pub per_genre_recall_float: Vec<(&'static str, f64)>,
+    pub per_genre_recall_int: Vec<(&'static str, f64)>,
+    /// Correct decisions per source of the clips.
+    pub by_source: Vec<GroupCounts>,
+    /// `None` when trained without the teacher.
+    pub teacher: Option<TeacherFigures>,
     pub folds: Vec<FoldResult>,
     pub clips: usize,
     pub float_correct: usize,
@@ -73,17 +108,83 @@ pub struct CvReport {
     pub histories: Vec<(usize, Vec<EpochStats>)>,
 }
 
+/// What cross-validation runs on.
+pub struct CvData<'a> {
+    pub clips: &'a [Clip],
+    pub feats: &'a [ClipFeatures],
+    /// The teacher's embeddings of every clip, when it teaches.
+    pub teacher: Option<&'a [Embeddings]>,
+    pub split: Split,
+    /// Score the capture conditions and what the board shows (slow).
+    pub capture: bool,
+}
+
+/// The teacher's readout fitted on `train` and its soft labels of those clips.
+///
+/// # Errors
+/// The readout's tensors do not convert.
+pub fn teach(
+    emb: &[Embeddings],
+    train: &[usize],
+    labels: &[usize],
+    hyper: &Hyper,
+) -> Result<(Readout, Teaching)> {
+    let refs: Vec<&Embeddings> = train.iter().map(|&i| &emb[i]).collect();
+    let readout = Readout::fit(&refs, labels)?;
+    let soft = refs
+        .iter()
+        .map(|e| readout.soft_labels(e, hyper.teacher_temperature))
+        .collect();
+    Ok((readout, Teaching { soft }))
+}
+
+/// Per-genre recall from a confusion matrix (genres without clips: 0).
+pub fn per_genre_recall(confusion: &Confusion) -> Vec<(&'static str, f64)> {
+    confusion
+        .iter()
+        .enumerate()
+        .map(|(g, row)| {
+            let n: u32 = row.iter().sum();
+            (
+                GENRES[g],
+                if n > 0 {
+                    f64::from(row[g]) / f64::from(n)
+                } else {
+                    0.0
+                },
+            )
+        })
+        .collect()
+}
+
+/// The report's name of a clip source.
+fn group_name(source: Source) -> &'static str {
+    match source {
+        Source::GtzanNumbered => "gtzan numbered 00000-00009",
+        Source::GtzanOther => "gtzan other-artists.txt",
+        Source::MoreClip => "more-clips whole clips",
+        Source::MoreExcerpt => "more-clips excerpts",
+        Source::MoreStyle => "more-clips style samples",
+    }
+}
+
 /// Runs the 5-fold cross-validation.
 ///
 /// # Errors
 /// A fold with test clips has no training clips, or training is interrupted.
-pub fn cross_validate(
-    clips: &[Clip],
-    feats: &[ClipFeatures],
-    hyper: &Hyper,
-    device: Device,
-) -> Result<CvReport> {
+pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Result<CvReport> {
+    let (clips, feats) = (data.clips, data.feats);
+    let mut teacher_confusion: Confusion = [[0; N_GENRES]; N_GENRES];
+    let mut teacher_correct = 0usize;
+    let (mut new_artist, mut scored) = (0usize, 0usize);
+    let mut by_source: Vec<GroupCounts> = Vec::new();
     let mut report = CvReport {
+        split: data.split,
+        new_artist_share: 0.0,
+        per_genre_recall_float: Vec::new(),
+        per_genre_recall_int: Vec::new(),
+        by_source: Vec::new(),
+        teacher: None,
         folds: Vec::new(),
         clips: 0,
         float_correct: 0,
@@ -103,13 +204,13 @@ pub fn cross_validate(
     };
     for fold in 0..N_FOLDS {
         let test: Vec<usize> = (0..clips.len())
-            .filter(|&i| clips[i].fold == fold)
+            .filter(|&i| clips[i].fold == Some(fold) && clips[i].scored())
             .collect();
         if test.is_empty() {
             continue;
         }
         let train_idx: Vec<usize> = (0..clips.len())
-            .filter(|&i| clips[i].fold != fold)
+            .filter(|&i| clips[i].fold != Some(fold) && clips[i].trained)
             .collect();
         if train_idx.is_empty() {
             bail!("fold {fold}: every clip is in the test fold, nothing to train on");
@@ -125,9 +226,18 @@ pub fn cross_validate(
             seed: hyper.seed.wrapping_add(fold as u64 + 1),
             ..hyper.clone()
         };
+        let taught = match data.teacher {
+            Some(emb) => Some(teach(emb, &train_idx, &labels, &fold_hyper)?),
+            None => None,
+        };
+        let trained_artists: HashSet<&str> = train_idx
+            .iter()
+            .flat_map(|&i| clips[i].artist.split('|'))
+            .collect();
         let trained = train::train(
             &train_feats,
             &labels,
+            taught.as_ref().map(|(_, t)| t),
             Some(&val),
             &fold_hyper,
             device,
@@ -161,6 +271,40 @@ pub fn cross_validate(
                 );
             };
             let (fp, ip) = (argmax(&fl), argmax(&il));
+            let tp = match (&taught, data.teacher) {
+                (Some((readout, _)), Some(emb)) => Some(argmax(&readout.clip_logits(&emb[i]))),
+                _ => None,
+            };
+            if let Some(tp) = tp {
+                teacher_confusion[genre][tp] += 1;
+                teacher_correct += usize::from(tp == genre);
+            }
+            scored += 1;
+            new_artist += usize::from(
+                clips[i]
+                    .artist
+                    .split('|')
+                    .all(|a| !trained_artists.contains(a)),
+            );
+            let name = group_name(clips[i].source);
+            let at = by_source
+                .iter()
+                .position(|g| g.group == name)
+                .unwrap_or_else(|| {
+                    by_source.push(GroupCounts {
+                        group: name,
+                        clips: 0,
+                        float_correct: 0,
+                        int_correct: 0,
+                        teacher_correct: 0,
+                    });
+                    by_source.len() - 1
+                });
+            let counts = &mut by_source[at];
+            counts.clips += 1;
+            counts.float_correct += usize::from(fp == genre);
+            counts.int_correct += usize::from(ip == genre);
+            counts.teacher_correct += usize::from(tp == Some(genre));
             result.float_correct += usize::from(fp == genre);
             result.int_correct += usize::from(ip == genre);
             if clips[i].other_artist {
@@ -184,12 +328,14 @@ pub fn cross_validate(
             .iter()
             .map(|&i| (&feats[i][0][..], clips[i].genre))
             .collect();
-        result.shown_float = shown::measure(&mut float, &held_out);
-        result.shown_int = shown::measure(&mut int, &held_out);
-        report.shown_float.merge(&result.shown_float);
-        report.shown_int.merge(&result.shown_int);
-        let rob = robustness::measure(&exported, clips, &test, fold_hyper.seed)?;
-        report.robustness.merge(&rob);
+        if data.capture {
+            result.shown_float = shown::measure(&mut float, &held_out);
+            result.shown_int = shown::measure(&mut int, &held_out);
+            report.shown_float.merge(&result.shown_float);
+            report.shown_int.merge(&result.shown_int);
+            let rob = robustness::measure(&exported, clips, &test, fold_hyper.seed)?;
+            report.robustness.merge(&rob);
+        }
         eprintln!(
             "fold {fold}: float {}/{}, int {}/{} (window top-1 disagreements {}/{}), {:.0} s",
             result.float_correct,
@@ -208,8 +354,22 @@ pub fn cross_validate(
     }
     report.balanced_accuracy_float = balanced_accuracy(&report.confusion_float);
     report.balanced_accuracy_int = balanced_accuracy(&report.confusion_int);
+    report.per_genre_recall_float = per_genre_recall(&report.confusion_float);
+    report.per_genre_recall_int = per_genre_recall(&report.confusion_int);
+    report.new_artist_share = new_artist as f64 / scored.max(1) as f64;
+    report.by_source = by_source;
+    if data.teacher.is_some() {
+        report.teacher = Some(TeacherFigures {
+            correct: teacher_correct,
+            balanced_accuracy: balanced_accuracy(&teacher_confusion),
+            per_genre_recall: per_genre_recall(&teacher_confusion),
+            confusion: teacher_confusion,
+        });
+    }
     print_summary(&report);
-    robustness::print(&report.robustness);
+    if data.capture {
+        robustness::print(&report.robustness);
+    }
     Ok(report)
 }
 
@@ -229,7 +389,13 @@ pub fn balanced_accuracy(confusion: &Confusion) -> f64 {
 /// The figures users need, on stderr.
 fn print_summary(r: &CvReport) {
     eprintln!(
-        "cross-validation: float {}/{}, int {}/{}; balanced accuracy float {:.3}, int {:.3}",
+        "cross-validation ({} folds, new-artist share {:.2}): float {}/{}, int {}/{}; balanced \
+         accuracy float {:.3}, int {:.3}",
+        match r.split {
+            Split::Artists => "artist-disjoint",
+            Split::Gtzan => "folds.csv",
+        },
+        r.new_artist_share,
         r.float_correct,
         r.clips,
         r.int_correct,
@@ -237,6 +403,43 @@ fn print_summary(r: &CvReport) {
         r.balanced_accuracy_float,
         r.balanced_accuracy_int
     );
+    if let Some(t) = &r.teacher {
+        eprintln!(
+            "  teacher (musicnn + readout, same folds): {}/{}, balanced accuracy {:.3}",
+            t.correct, r.clips, t.balanced_accuracy
+        );
+    }
+    let recalls = |v: &[(&str, f64)]| {
+        v.iter()
+            .map(|(g, x)| format!("{g} {x:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    eprintln!(
+        "  per-genre recall, int: {}",
+        recalls(&r.per_genre_recall_int)
+    );
+    if let Some(t) = &r.teacher {
+        eprintln!(
+            "  per-genre recall, teacher: {}",
+            recalls(&t.per_genre_recall)
+        );
+    }
+    for g in &r.by_source {
+        eprintln!(
+            "  {}: float {}/{}, int {}/{}{}",
+            g.group,
+            g.float_correct,
+            g.clips,
+            g.int_correct,
+            g.clips,
+            if r.teacher.is_some() {
+                format!(", teacher {}/{}", g.teacher_correct, g.clips)
+            } else {
+                String::new()
+            }
+        );
+    }
     eprintln!(
         "  other-artist clips: float {}/{}, int {}/{}",
         r.other_artist_float_correct,

@@ -27,6 +27,7 @@ mod features;
 mod report;
 mod robustness;
 mod shown;
+mod teacher;
 mod train;
 
 use std::process::ExitCode;

@@ -32,6 +32,13 @@ pub const STRIDE: usize = WINDOW_FRAMES / 2;
 /// Hyper-parameters.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hyper {
+    /// Share of the teacher's soft-label loss in the total (0: hard labels only).
+    pub teacher_weight: f64,
+    /// Temperature of the teacher's soft labels and of the student's matching softmax.
+    pub teacher_temperature: f64,
+    /// Per epoch, a genre with more than this many times the median genre's windows keeps
+    /// a random such number of them (genre balance when some genres have far more audio).
+    pub genre_cap: f64,
     pub epochs: usize,
     pub batch: usize,
     pub lr: f64,
@@ -59,6 +66,9 @@ impl Hyper {
     /// From the validated command line.
     pub fn new(c: &crate::cli::TrainConfig) -> Self {
         Self {
+            teacher_weight: if c.teacher { c.teacher_weight } else { 0.0 },
+            teacher_temperature: c.teacher_temperature,
+            genre_cap: 1.5,
             epochs: c.epochs,
             batch: c.batch,
             lr: c.lr,
@@ -315,6 +325,37 @@ pub fn window_starts(n: usize, stride: usize) -> impl Iterator<Item = usize> {
         .filter(move |s| s + WINDOW_FRAMES <= n)
 }
 
+/// The teacher's soft labels of the training clips: per clip, per patch
+/// ([`crate::teacher::patch_of`]), at the temperature of [`Hyper::teacher_temperature`].
+pub struct Teaching {
+    pub soft: Vec<Vec<[f32; N_GENRES]>>,
+}
+
+/// A genre with more than `cap` times the median genre's windows keeps a random such number
+/// of them; `order` comes back unchanged when no genre exceeds that.
+fn balance_genres(order: Vec<Win>, labels: &[usize], cap: f64, rng: &mut ChaCha8Rng) -> Vec<Win> {
+    let mut per_genre: [Vec<Win>; N_GENRES] = Default::default();
+    for w in &order {
+        per_genre[labels[w.0]].push(*w);
+    }
+    let mut counts: Vec<usize> = per_genre.iter().map(Vec::len).filter(|&n| n > 0).collect();
+    counts.sort_unstable();
+    let limit = (counts.get(counts.len() / 2).copied().unwrap_or(0) as f64 * cap).round() as usize;
+    if counts.last().is_none_or(|&most| most <= limit) {
+        return order;
+    }
+    per_genre
+        .into_iter()
+        .flat_map(|mut windows| {
+            if windows.len() > limit {
+                windows.shuffle(rng);
+                windows.truncate(limit);
+            }
+            windows
+        })
+        .collect()
+}
+
 /// Validation data: clips (original variant only) and their genres.
 pub struct Validation<'a> {
     pub clips: Vec<&'a ClipFeatures>,
@@ -356,6 +397,7 @@ fn mask_window(window: &mut [f32], p: f64, rng: &mut ChaCha8Rng) {
 pub fn train(
     train: &[&ClipFeatures],
     labels: &[usize],
+    teaching: Option<&Teaching>,
     val: Option<&Validation<'_>>,
     hyper: &Hyper,
     device: Device,
@@ -420,6 +462,10 @@ pub fn train(
             };
             order.extend(window_starts(n - first, WINDOW_FRAMES).map(|s| (c, v, first + s)));
         }
+        let mut order = balance_genres(order, labels, hyper.genre_cap, &mut rng);
+        if epoch == 0 {
+            bar.set_length((hyper.epochs * order.len().div_ceil(hyper.batch)) as u64);
+        }
         order.shuffle(&mut rng);
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         bar.set_message(format!("{}/{}", epoch + 1, hyper.epochs));
@@ -466,11 +512,39 @@ pub fn train(
                     hyper.label_smoothing,
                 )
             };
-            let loss = match &mix {
+            let hard = match &mix {
                 Some((share, perm)) => {
                     ce(&y) * (1.0 - share) + ce(&y.index_select(0, perm)) * *share
                 }
                 None => ce(&y),
+            };
+            let loss = match teaching.filter(|_| hyper.teacher_weight > 0.0) {
+                Some(t) => {
+                    let soft: Vec<f32> = batch
+                        .iter()
+                        .flat_map(|&(c, _, s)| {
+                            t.soft[c][crate::teacher::patch_of(s, t.soft[c].len())]
+                        })
+                        .collect();
+                    let soft = Tensor::from_slice(&soft)
+                        .view([batch.len() as i64, N_GENRES as i64])
+                        .to_device(device);
+                    let soft = match &mix {
+                        Some((share, perm)) => {
+                            &soft * (1.0 - share) + soft.index_select(0, perm) * *share
+                        }
+                        None => soft,
+                    };
+                    // Cross-entropy to the teacher at temperature T (KL up to a constant),
+                    // scaled by T² so its gradients match the hard loss's size.
+                    let temp = hyper.teacher_temperature;
+                    let kd = -(soft * (&logits / temp).log_softmax(-1, Kind::Float))
+                        .sum_dim_intlist(-1, false, Kind::Float)
+                        .mean(Kind::Float)
+                        * (temp * temp);
+                    hard * (1.0 - hyper.teacher_weight) + kd * hyper.teacher_weight
+                }
+                None => hard,
             };
             opt.backward_step_clip_norm(&loss, hyper.clip_norm);
             avg.update_average(&net, hyper.ema_decay);
