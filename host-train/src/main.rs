@@ -28,6 +28,7 @@ mod report;
 mod robustness;
 mod shown;
 mod train;
+mod unseen;
 
 use std::process::ExitCode;
 
