@@ -29,6 +29,7 @@ mod robustness;
 mod shown;
 mod teacher;
 mod train;
+mod unseen;
 
 use std::process::ExitCode;
 

@@ -448,7 +448,8 @@ where
 }
 
 /// What the board shows (each window; the running decision 10, 20, 30 s in) and the
-/// robustness table (clip decisions under capture conditions), float and integer engine.
+/// robustness table (clip decisions under capture conditions), float and integer engine; below,
+/// the unseen capture family's table.
 ///
 /// # Errors
 /// Drawing or writing fails.
@@ -477,20 +478,26 @@ pub fn plot_device_and_capture(path: &Path, cv: &CvReport) -> Result<()> {
             .replace("speaker band 250 Hz-6 kHz", "speaker")
             .replace("over the air", "air")
             .replace("random offset", "offset")
+            .replace("small speaker", "speaker")
+            .replace("fan noise ", "fan ")
+            .replace("other music ", "music ")
+            .replace("AGC/limiter", "AGC")
     };
-    let conditions: Vec<String> = rob.conditions.iter().map(|c| short(&c.condition)).collect();
-    let rob_float: Vec<f64> = rob
-        .conditions
-        .iter()
-        .map(|c| share(c.float_correct, c.clips))
-        .collect();
-    let rob_int: Vec<f64> = rob
-        .conditions
-        .iter()
-        .map(|c| share(c.int_correct, c.clips))
-        .collect();
-    render_png(path, (1300, 560), |root| {
-        let (left, right) = root.split_horizontally(460);
+    let bars = |rows: &[crate::robustness::ConditionResult]| {
+        let names: Vec<String> = rows.iter().map(|c| short(&c.condition)).collect();
+        let float = rows
+            .iter()
+            .map(|c| share(c.float_correct, c.clips))
+            .collect();
+        let int = rows.iter().map(|c| share(c.int_correct, c.clips)).collect();
+        (names, float, int)
+    };
+    let (conditions, rob_float, rob_int) = bars(&rob.conditions);
+    let (unseen, unseen_float, unseen_int) = bars(&rob.unseen);
+    let height = if unseen.is_empty() { 560 } else { 1040 };
+    render_png(path, (1300, height), |root| {
+        let (top, bottom) = root.split_vertically(560);
+        let (left, right) = top.split_horizontally(460);
         bar_panel(
             &left,
             &format!(
@@ -512,6 +519,15 @@ pub fn plot_device_and_capture(path: &Path, cv: &CvReport) -> Result<()> {
             ),
             &conditions,
             &[("float", rob_float, FLOAT), ("integer", rob_int, INT)],
+        )?;
+        if unseen.is_empty() {
+            return Ok(());
+        }
+        bar_panel(
+            &bottom,
+            "Unseen capture family (never trained on): clip decisions",
+            &unseen,
+            &[("float", unseen_float, FLOAT), ("integer", unseen_int, INT)],
         )
     })
 }

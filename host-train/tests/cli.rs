@@ -165,6 +165,16 @@ fn eval_tiny_reports_counts_per_fold() {
         float += f["float_correct"].as_u64().expect("count");
     }
     assert_eq!(report["float_correct"].as_u64(), Some(float));
+    // The unseen capture family's table: every clip under every condition, clean first (the
+    // capture table's clean row).
+    let rob = &report["robustness"];
+    let unseen = rob["unseen"].as_array().expect("unseen table");
+    assert!(unseen.len() > 1);
+    assert_eq!(unseen[0], rob["conditions"][0]);
+    assert_eq!(unseen[0]["condition"], "clean");
+    for row in unseen {
+        assert_eq!(row["clips"], 60, "{row}");
+    }
     check_confusion(&report["confusion_float"], 60);
     check_confusion(&report["confusion_int"], 60);
     assert!(out.path().join("confusion.png").is_file());
