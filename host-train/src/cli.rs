@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 
+use crate::device::Choice;
+
 /// Train, evaluate, quantise and export the tinygenre music-genre classifier.
 ///
 /// The main command, `train`, runs the 5-fold cross-validation, trains the final model on all
-/// clips, quantises it and writes the complete `weights/` folder (blob, model card, plots).
+/// clips, quantises it and writes a run folder (blob, model card, plots) under target/runs/;
+/// `scripts/promote RUN_DIR` ships a run into weights/ and regenerates the goldens that pin it.
 /// Predicting with a blob is the `tinygenre` binary's job (`cargo run --release -p tinygenre
 /// -- predict FILE`).
 #[derive(Debug, Parser)]
@@ -22,7 +25,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 5-fold cross-validation (unless --no-eval), then the final model on all clips:
-    /// writes tinygenre.tgm, model-card.json and the plots into --out.
+    /// writes tinygenre.tgm, model-card.json and the plots into --out (default: a new run
+    /// folder, <workspace>/target/runs/<unix time>-seed<seed>; weights/ is changed only by
+    /// scripts/promote).
     Train(TrainArgs),
     /// 5-fold cross-validation only: float and integer engines side by side; writes
     /// cv-report.json and the plots into --out (default: <workspace>/target/eval, so that it
@@ -36,10 +41,15 @@ pub struct TrainArgs {
     /// GTZAN folder (standard layout: genres/<genre>/*.wav|au, optional folds.csv).
     #[arg(long, env = "GTZAN_DIR", default_value = "data/gtzan")]
     pub data: PathBuf,
-    /// Output folder for the blob, model card and plots [default: <workspace>/weights for
-    /// train, <workspace>/target/eval for eval].
+    /// Output folder for the blob, model card and plots [default: for train a new run folder,
+    /// <workspace>/target/runs/<unix time>-seed<seed>; for eval <workspace>/target/eval].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// libtorch device: auto (CUDA when it loads and sees a GPU, else the CPU), cpu, or cuda
+    /// (an error when CUDA cannot be used, instead of falling back). The device used is
+    /// printed at the start and recorded in the model card.
+    #[arg(long, value_enum, default_value_t = Choice::Auto)]
+    pub device: Choice,
     /// Training epochs per model.
     #[arg(long, default_value_t = 60)]
     pub epochs: usize,
@@ -99,6 +109,7 @@ pub struct TrainConfig {
     pub data: PathBuf,
     pub out: PathBuf,
     pub cache: PathBuf,
+    pub device: Choice,
     pub epochs: usize,
     pub batch: usize,
     pub lr: f64,
@@ -167,6 +178,7 @@ impl TrainArgs {
                 .out
                 .unwrap_or_else(|| workspace_root().join(default_out)),
             cache,
+            device: self.device,
             epochs: self.epochs,
             batch: self.batch,
             lr: self.lr,
@@ -183,6 +195,15 @@ impl TrainArgs {
             cross_validate: !self.no_eval,
         })
     }
+}
+
+/// `train`'s default output folder, relative to the workspace: a new run folder,
+/// `target/runs/<unix time>-seed<seed>` (sorted by time; weights/ is left alone).
+pub fn run_folder(seed: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("target/runs/{now}-seed{seed}")
 }
 
 /// `$TINYGENRE_CACHE`, else `~/.cache/tinygenre/features`, else `target/tinygenre-features`.

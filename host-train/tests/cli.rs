@@ -93,6 +93,15 @@ fn train_tiny_writes_blob_card_and_plots() {
         format!("0x{FINGERPRINT:08x}")
     );
     assert_eq!(card["data"]["clips"], 40);
+    // The data folder's name, not this machine's path to it.
+    let source = card["data"]["source"].as_str().expect("data.source");
+    let absolute = data.canonicalize().expect("data folder");
+    let name = absolute.file_name().expect("a name").to_string_lossy();
+    assert!(source.contains(&format!("folder {name} ")), "{source}");
+    assert!(
+        !source.contains(&*absolute.display().to_string()),
+        "{source}"
+    );
     assert_eq!(card["blob_bytes"], blob.len());
     assert!(matches!(
         card["training"]["device"].as_str(),
@@ -186,4 +195,29 @@ fn train_rejects_mixup_share_above_half() {
     assert!(!o.status.success());
     let err = text(&o.stderr);
     assert!(err.contains("--mixup must be in [0, 0.5]"), "{err}");
+}
+
+#[test]
+fn device_choice_is_printed_and_cuda_fails_loudly_without_it() {
+    // A data folder that does not exist: the device is chosen (and printed) before the data
+    // is read, so these runs stop right after it.
+    let missing = tempfile::tempdir().expect("temp dir");
+    let data = missing.path().join("no-gtzan").display().to_string();
+    let o = run(&["train", "--no-eval", "--device", "cpu", "--data", &data]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("device: cpu (--device cpu;"), "{err}");
+
+    let o = run(&["train", "--no-eval", "--device", "cuda", "--data", &data]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    if err.contains("device: cuda") {
+        // A machine with a usable GPU: CUDA was taken, and the missing data stopped the run.
+        assert!(err.contains("no GTZAN dataset"), "{err}");
+    } else {
+        // No fallback to the CPU: one error line saying why CUDA is unusable.
+        assert!(err.starts_with("error: --device cuda: "), "{err}");
+        assert!(err.contains("scripts/setup-python"), "{err}");
+        assert!(!err.contains("device: cpu"), "{err}");
+    }
 }
