@@ -138,7 +138,8 @@ impl TrainArgs {
     /// to the workspace when `--out` is not given.
     ///
     /// # Errors
-    /// Zero epochs, zero clips per genre, or more than 16 augmented copies.
+    /// Zero epochs, zero clips per genre, more than 16 augmented copies, or `--out` naming
+    /// the shipped `weights/` folder.
     pub fn validate(self, default_out: &str) -> Result<TrainConfig> {
         if self.epochs == 0 {
             bail!("--epochs must be at least 1");
@@ -172,11 +173,24 @@ impl TrainArgs {
             bail!("--augment-copies must be at most 16");
         }
         let cache = self.cache.unwrap_or_else(default_cache);
+        let out = self
+            .out
+            .unwrap_or_else(|| workspace_root().join(default_out));
+        let shipped = workspace_root().join("weights");
+        if out
+            .canonicalize()
+            .ok()
+            .is_some_and(|o| shipped.canonicalize().ok() == Some(o))
+        {
+            bail!(
+                "--out {}: weights/ is changed only by scripts/promote RUN_DIR, which also \
+                 regenerates the goldens that pin the shipped blob; write to another folder",
+                out.display()
+            );
+        }
         Ok(TrainConfig {
             data: self.data,
-            out: self
-                .out
-                .unwrap_or_else(|| workspace_root().join(default_out)),
+            out,
             cache,
             device: self.device,
             epochs: self.epochs,

@@ -190,6 +190,26 @@ fn eval_reports_missing_dataset_with_instructions() {
 }
 
 #[test]
+fn train_and_eval_refuse_to_write_the_shipped_weights() {
+    let weights = Path::new(env!("CARGO_MANIFEST_DIR")).join("../weights");
+    for command in ["train", "eval"] {
+        let o = run(&[
+            command,
+            "--no-eval",
+            "--out",
+            &weights.display().to_string(),
+        ]);
+        assert!(!o.status.success());
+        let err = text(&o.stderr);
+        assert!(err.contains("scripts/promote"), "{err}");
+        assert!(
+            !err.contains("device:"),
+            "refused before anything ran: {err}"
+        );
+    }
+}
+
+#[test]
 fn train_rejects_mixup_share_above_half() {
     let o = run(&["train", "--mixup", "0.7", "--no-eval"]);
     assert!(!o.status.success());
