@@ -1,6 +1,7 @@
 //! Records libtorch's library folder as the binaries' run path (`-rpath`), so that
 //! `host-train` and its tests run without `LD_LIBRARY_PATH`. torch-sys finds libtorch through
-//! `LIBTORCH` (or `LIBTORCH_LIB` for the libraries); `scripts/train` sets it.
+//! `LIBTORCH` (or `LIBTORCH_LIB` for the libraries): `.cargo/config.toml` sets it to
+//! `target/libtorch`, which `scripts/setup-python` links to the venv's torch.
 
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");

@@ -147,11 +147,7 @@ impl fmt::Display for AudioError {
     }
 }
 
-impl std::error::Error for AudioError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+/// `Display` is self-contained: an [`AudioError::Io`] prints the operating system's error
+/// itself, so `source()` is `None` for every variant and a chain of causes (anyhow's `{:#}`)
+/// prints the OS error once. The `io::Error` stays reachable as the variant's `source` field.
+impl std::error::Error for AudioError {}

@@ -528,6 +528,27 @@ fn weights_override_and_bad_weights() {
 }
 
 #[test]
+fn predict_missing_file_says_the_cause_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("nonexist.wav").display().to_string();
+    let o = run(&["predict", &missing]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    let cause = std::fs::read(&missing)
+        .expect_err("no such file")
+        .to_string();
+    assert!(
+        err.contains(&format!("{missing}: cannot read: {cause}")),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches(&cause).count(),
+        1,
+        "the cause printed more than once: {err}"
+    );
+}
+
+#[test]
 fn help_explains_the_decision_and_the_inputs() {
     let o = run(&["predict", "--help"]);
     assert!(o.status.success());

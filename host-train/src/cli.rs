@@ -6,11 +6,13 @@ use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::dataset::Split;
+use crate::device::Choice;
 
 /// Train, evaluate, quantise and export the tinygenre music-genre classifier.
 ///
 /// The main command, `train`, runs the 5-fold cross-validation, trains the final model on all
-/// clips, quantises it and writes the complete `weights/` folder (blob, model card, plots).
+/// clips, quantises it and writes a run folder (blob, model card, plots) under target/runs/;
+/// `scripts/promote RUN_DIR` ships a run into weights/ and regenerates the goldens that pin it.
 /// Predicting with a blob is the `tinygenre` binary's job (`cargo run --release -p tinygenre
 /// -- predict FILE`).
 #[derive(Debug, Parser)]
@@ -24,7 +26,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 5-fold cross-validation (unless --no-eval), then the final model on all clips:
-    /// writes tinygenre.tgm, model-card.json and the plots into --out.
+    /// writes tinygenre.tgm, model-card.json and the plots into --out (default: a new run
+    /// folder, <workspace>/target/runs/<unix time>-seed<seed>; weights/ is changed only by
+    /// scripts/promote).
     Train(TrainArgs),
     /// 5-fold cross-validation only: float and integer engines side by side; writes
     /// cv-report.json and the plots into --out (default: <workspace>/target/eval, so that it
@@ -38,10 +42,15 @@ pub struct TrainArgs {
     /// GTZAN folder (standard layout: genres/<genre>/*.wav|au, optional folds.csv).
     #[arg(long, env = "GTZAN_DIR", default_value = "data/gtzan")]
     pub data: PathBuf,
-    /// Output folder for the blob, model card and plots [default: <workspace>/weights for
-    /// train, <workspace>/target/eval for eval].
+    /// Output folder for the blob, model card and plots [default: for train a new run folder,
+    /// <workspace>/target/runs/<unix time>-seed<seed>; for eval <workspace>/target/eval].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// libtorch device: auto (CUDA when it loads and sees a GPU, else the CPU), cpu, or cuda
+    /// (an error when CUDA cannot be used, instead of falling back). The device used is
+    /// printed at the start and recorded in the model card.
+    #[arg(long, value_enum, default_value_t = Choice::Auto)]
+    pub device: Choice,
     /// Training epochs per model.
     #[arg(long, default_value_t = 60)]
     pub epochs: usize,
@@ -129,6 +138,7 @@ pub struct TrainConfig {
     pub data: PathBuf,
     pub out: PathBuf,
     pub cache: PathBuf,
+    pub device: Choice,
     pub epochs: usize,
     pub batch: usize,
     pub lr: f64,
@@ -164,7 +174,8 @@ impl TrainArgs {
     /// to the workspace when `--out` is not given.
     ///
     /// # Errors
-    /// Zero epochs, zero clips per genre, or more than 16 augmented copies.
+    /// Zero epochs, zero clips per genre, more than 16 augmented copies, or `--out` naming
+    /// the shipped `weights/` folder.
     pub fn validate(self, default_out: &str) -> Result<TrainConfig> {
         if self.epochs == 0 {
             bail!("--epochs must be at least 1");
@@ -210,12 +221,26 @@ impl TrainArgs {
             (false, Some(dir)) => Some(dir),
             (false, None) => beside.join("clips.csv").is_file().then_some(beside),
         };
+        let out = self
+            .out
+            .unwrap_or_else(|| workspace_root().join(default_out));
+        let shipped = workspace_root().join("weights");
+        if out
+            .canonicalize()
+            .ok()
+            .is_some_and(|o| shipped.canonicalize().ok() == Some(o))
+        {
+            bail!(
+                "--out {}: weights/ is changed only by scripts/promote RUN_DIR, which also \
+                 regenerates the goldens that pin the shipped blob; write to another folder",
+                out.display()
+            );
+        }
         Ok(TrainConfig {
             data: self.data,
-            out: self
-                .out
-                .unwrap_or_else(|| workspace_root().join(default_out)),
+            out,
             cache,
+            device: self.device,
             epochs: self.epochs,
             batch: self.batch,
             lr: self.lr,
@@ -239,6 +264,15 @@ impl TrainArgs {
             capture: !self.no_capture,
         })
     }
+}
+
+/// `train`'s default output folder, relative to the workspace: a new run folder,
+/// `target/runs/<unix time>-seed<seed>` (sorted by time; weights/ is left alone).
+pub fn run_folder(seed: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("target/runs/{now}-seed{seed}")
 }
 
 /// `$TINYGENRE_CACHE`, else `~/.cache/tinygenre/features`, else `target/tinygenre-features`.

@@ -52,7 +52,7 @@ fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
     if cfg.threads > 0 {
         tch::set_num_threads(i32::try_from(cfg.threads).unwrap_or(1));
     }
-    let device = device::select();
+    let device = device::select(cfg.device)?;
     let hyper = Hyper::new(cfg);
     eprintln!(
         "seed {} (augmentation, initialisation, batch order); data {}; cache {}",
@@ -210,8 +210,8 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
         configuration: ConfigCard::current(),
         data: DataCard {
             source: format!(
-                "GTZAN genre collection subset at {} (standard genres/<genre>/ layout)",
-                cfg.data.display()
+                "GTZAN genre collection subset, folder {} (standard genres/<genre>/ layout)",
+                folder_name(&cfg.data)
             ),
             clips: p.clips.len(),
             clips_per_genre: per_genre,
@@ -295,11 +295,21 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
     };
     report::write_json(&cfg.out.join(CARD), &card)?;
     eprintln!(
-        "wrote {} ({} bytes), {CARD}, plots into {} in {:.0} s",
+        "wrote {} ({} bytes), {CARD}, plots into {} in {:.0} s\n\
+         to ship this model (weights/ and the goldens that pin it): scripts/promote {}",
         BLOB,
         exported.blob.len(),
         cfg.out.display(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        cfg.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The data folder's own name (`gtzan`), not a machine's absolute path, for the model card.
+fn folder_name(data: &std::path::Path) -> String {
+    data.canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| data.display().to_string())
 }

@@ -1,36 +1,63 @@
-//! Picks the libtorch device: CUDA where the full CUDA stack is present, else the CPU.
+//! Picks the libtorch device: `--device auto` (the default) takes CUDA where the full CUDA
+//! stack and a GPU are present, else the CPU; `--device cuda` fails when CUDA cannot be used
+//! instead of falling back; `--device cpu` never loads CUDA.
 
+use anyhow::{bail, Result};
 use tch::Device;
 
-/// Loads `libtorch_cuda.so` (if present) so that libtorch registers its CUDA backend, then
-/// returns `Device::Cuda(0)` when CUDA is usable and `Device::Cpu` otherwise, logging which.
+/// The `--device` choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Choice {
+    /// CUDA when libtorch_cuda loads and sees a GPU, else the CPU.
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// CUDA device 0, or an error saying why CUDA cannot be used.
+    Cuda,
+}
+
+/// Returns the device for `choice` and prints which one is used (and why) to stderr.
 ///
-/// rustc links with `--as-needed`, so the binary does not depend on `libtorch_cuda.so` (no
-/// symbol of it is referenced) and tch would silently stay on the CPU without this load.
-pub fn select() -> Device {
+/// Loads `libtorch_cuda.so` (if present) so that libtorch registers its CUDA backend: rustc
+/// links with `--as-needed`, so the binary does not depend on `libtorch_cuda.so` (no symbol
+/// of it is referenced) and tch would silently stay on the CPU without this load.
+///
+/// # Errors
+/// `Choice::Cuda` when libtorch_cuda cannot be loaded (its missing library named) or
+/// libtorch sees no usable GPU.
+pub fn select(choice: Choice) -> Result<Device> {
+    if choice == Choice::Cpu {
+        eprintln!(
+            "device: cpu (--device cpu; {} threads)",
+            tch::get_num_threads()
+        );
+        return Ok(Device::Cpu);
+    }
     let loaded = load_cuda_backend();
-    let device = if tch::Cuda::is_available() {
-        Device::Cuda(0)
-    } else {
-        Device::Cpu
-    };
-    match device {
-        Device::Cuda(_) => eprintln!(
+    if tch::Cuda::is_available() {
+        eprintln!(
             "device: cuda ({} device(s), cudnn {})",
             tch::Cuda::device_count(),
             tch::Cuda::cudnn_is_available()
-        ),
-        _ => eprintln!(
-            "device: cpu ({} threads; libtorch_cuda {})",
-            tch::get_num_threads(),
-            if loaded {
-                "loaded but no usable GPU"
-            } else {
-                "not present"
-            }
-        ),
+        );
+        return Ok(Device::Cuda(0));
     }
-    device
+    let why = match &loaded {
+        Ok(()) => "libtorch_cuda loaded, but libtorch sees no usable GPU".to_owned(),
+        Err(e) => format!("libtorch_cuda cannot be loaded: {e}"),
+    };
+    if choice == Choice::Cuda {
+        bail!(
+            "--device cuda: {why}. scripts/setup-python installs the CUDA stack when an NVIDIA \
+             GPU answers nvidia-smi (a venv set up without one has only the CPU set: rerun it); \
+             --device cpu or auto to train on the CPU"
+        );
+    }
+    eprintln!(
+        "device: cpu ({} threads; no CUDA: {why})",
+        tch::get_num_threads()
+    );
+    Ok(Device::Cpu)
 }
 
 /// Short name of a device for the model card.
@@ -42,7 +69,7 @@ pub fn name(device: Device) -> &'static str {
     }
 }
 
-fn load_cuda_backend() -> bool {
+fn load_cuda_backend() -> Result<(), libloading::Error> {
     // Safety: loading libtorch_cuda.so runs its static initialisers, which only register the
     // CUDA backend with the libtorch already mapped into this process (same build, found on
     // the same library path); no symbol is called through the handle. RTLD_GLOBAL makes its
@@ -53,12 +80,7 @@ fn load_cuda_backend() -> bool {
             Some("libtorch_cuda.so"),
             libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_GLOBAL,
         )
-    };
-    match lib {
-        Ok(lib) => {
-            std::mem::forget(lib);
-            true
-        }
-        Err(_) => false,
-    }
+    }?;
+    std::mem::forget(lib);
+    Ok(())
 }

@@ -38,7 +38,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
-        cli::Command::Train(args) => args.validate("weights").and_then(|c| commands::train(&c)),
+        cli::Command::Train(args) => {
+            let run = cli::run_folder(args.seed);
+            args.validate(&run).and_then(|c| commands::train(&c))
+        }
         cli::Command::Eval(args) => args
             .validate("target/eval")
             .and_then(|c| commands::eval(&c)),

@@ -20,7 +20,8 @@ fn run(args: &[&str]) -> Output {
 }
 
 /// A feature cache shared by the tests of this run (features of a clip are reused).
-/// A one-epoch `train` or `eval` on the first `clips_per_genre` clips of each genre.
+/// A one-epoch `train` or `eval` on the first `clips_per_genre` GTZAN clips of each genre,
+/// over `folds.csv`, without more-clips and the teacher (which CI does not install).
 fn run_tiny(
     command: &str,
     data: &Path,
@@ -42,6 +43,10 @@ fn run_tiny(
         &clips_per_genre.to_string(),
         "--augment-copies",
         &augment_copies.to_string(),
+        "--folds",
+        "gtzan",
+        "--no-more-clips",
+        "--no-teacher",
     ])
 }
 
@@ -93,6 +98,15 @@ fn train_tiny_writes_blob_card_and_plots() {
         format!("0x{FINGERPRINT:08x}")
     );
     assert_eq!(card["data"]["clips"], 40);
+    // The data folder's name, not this machine's path to it.
+    let source = card["data"]["source"].as_str().expect("data.source");
+    let absolute = data.canonicalize().expect("data folder");
+    let name = absolute.file_name().expect("a name").to_string_lossy();
+    assert!(source.contains(&format!("folder {name} ")), "{source}");
+    assert!(
+        !source.contains(&*absolute.display().to_string()),
+        "{source}"
+    );
     assert_eq!(card["blob_bytes"], blob.len());
     assert!(matches!(
         card["training"]["device"].as_str(),
@@ -181,6 +195,94 @@ fn eval_tiny_reports_counts_per_fold() {
 }
 
 #[test]
+fn eval_on_artist_disjoint_folds_holds_out_whole_artists() {
+    let Some(data) = gtzan() else { return };
+    let more = data.join("../more-clips");
+    let out = tempfile::tempdir().expect("temp dir");
+    let o = run(&[
+        "eval",
+        "--data",
+        &data.display().to_string(),
+        "--more-clips",
+        &more.display().to_string(),
+        "--out",
+        &out.path().display().to_string(),
+        "--cache",
+        &cache(),
+        "--epochs",
+        "1",
+        "--clips-per-genre",
+        "4",
+        "--augment-copies",
+        "0",
+        "--no-teacher",
+        "--no-capture",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.path().join("cv-report.json")).expect("report written"),
+    )
+    .expect("report is JSON");
+    assert_eq!(report["split"], "artists");
+    // Every scored clip was held out by a model that never heard its artist.
+    assert_eq!(report["new_artist_share"].as_f64(), Some(1.0));
+    let clips = report["clips"].as_u64().expect("clips");
+    let by_source = report["by_source"].as_array().expect("by_source");
+    let counted: u64 = by_source
+        .iter()
+        .map(|g| g["clips"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(counted, clips);
+    assert!(
+        by_source
+            .iter()
+            .any(|g| g["group"] == "more-clips whole clips"),
+        "{by_source:?}"
+    );
+    // Excerpts (2-3 s) are never scored: 4 GTZAN clips per genre plus whole more-clips only.
+    assert!(clips > 0 && clips <= 80, "{clips}");
+    assert_eq!(
+        report["per_genre_recall_int"].as_array().map(Vec::len),
+        Some(N_GENRES)
+    );
+    check_confusion(&report["confusion_int"], clips);
+}
+
+#[test]
+fn train_without_the_teacher_installed_says_how_to_get_it() {
+    let Some(data) = gtzan() else { return };
+    let out = tempfile::tempdir().expect("temp dir");
+    let o = Command::new(env!("CARGO_BIN_EXE_host-train"))
+        .args([
+            "train",
+            "--data",
+            &data.display().to_string(),
+            "--no-more-clips",
+            "--out",
+            &out.path().display().to_string(),
+            "--cache",
+            &out.path().join("cache").display().to_string(),
+            "--clips-per-genre",
+            "1",
+            "--augment-copies",
+            "0",
+            "--no-eval",
+        ])
+        .env(
+            "TINYGENRE_TEACHER_PYTHON",
+            out.path().join("no-such-python"),
+        )
+        .output()
+        .expect("the binary runs");
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("scripts/setup-teacher") && err.contains("--no-teacher"),
+        "{err}"
+    );
+}
+
+#[test]
 fn eval_reports_missing_dataset_with_instructions() {
     let empty = tempfile::tempdir().expect("temp dir");
     let o = run(&["eval", "--data", &empty.path().display().to_string()]);
@@ -191,9 +293,54 @@ fn eval_reports_missing_dataset_with_instructions() {
 }
 
 #[test]
+fn train_and_eval_refuse_to_write_the_shipped_weights() {
+    let weights = Path::new(env!("CARGO_MANIFEST_DIR")).join("../weights");
+    for command in ["train", "eval"] {
+        let o = run(&[
+            command,
+            "--no-eval",
+            "--out",
+            &weights.display().to_string(),
+        ]);
+        assert!(!o.status.success());
+        let err = text(&o.stderr);
+        assert!(err.contains("scripts/promote"), "{err}");
+        assert!(
+            !err.contains("device:"),
+            "refused before anything ran: {err}"
+        );
+    }
+}
+
+#[test]
 fn train_rejects_mixup_share_above_half() {
     let o = run(&["train", "--mixup", "0.7", "--no-eval"]);
     assert!(!o.status.success());
     let err = text(&o.stderr);
     assert!(err.contains("--mixup must be in [0, 0.5]"), "{err}");
+}
+
+#[test]
+fn device_choice_is_printed_and_cuda_fails_loudly_without_it() {
+    // A data folder that does not exist: the device is chosen (and printed) before the data
+    // is read, so these runs stop right after it.
+    let missing = tempfile::tempdir().expect("temp dir");
+    let data = missing.path().join("no-gtzan").display().to_string();
+    let o = run(&["train", "--no-eval", "--device", "cpu", "--data", &data]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("device: cpu (--device cpu;"), "{err}");
+
+    let o = run(&["train", "--no-eval", "--device", "cuda", "--data", &data]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    if err.contains("device: cuda") {
+        // A machine with a usable GPU: CUDA was taken, and the missing data stopped the run.
+        assert!(err.contains("no GTZAN dataset"), "{err}");
+    } else {
+        // No fallback to the CPU: one error line saying why CUDA is unusable.
+        assert!(err.starts_with("error: --device cuda: "), "{err}");
+        assert!(err.contains("scripts/setup-python"), "{err}");
+        assert!(!err.contains("device: cpu"), "{err}");
+    }
 }

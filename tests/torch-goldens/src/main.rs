@@ -2,7 +2,8 @@
 //! feature sequences, and what libtorch computes for them (`at::lstm`, `at::lstm_cell`,
 //! `at::linear`, `sigmoid`/`tanh`). The genre-core f32 engine is tested against these.
 //!
-//! Usage: `LIBTORCH=… LD_LIBRARY_PATH=$LIBTORCH/lib cargo run -p torch-goldens [-- OUT_DIR]`.
+//! Usage (after `scripts/setup-python`, which links `target/libtorch`):
+//! `LD_LIBRARY_PATH=target/libtorch/lib cargo run -p torch-goldens [-- OUT_DIR]`.
 //! Layout of the files: `tests/golden/lstm/README.md`.
 
 use std::fs;
