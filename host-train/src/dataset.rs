@@ -101,22 +101,21 @@ fn read_artists(path: &Path) -> Result<BTreeMap<String, String>> {
 /// Splits CSV text into rows of fields (double-quoted fields may hold commas and `""`).
 fn csv_rows(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
     text.lines().filter(|l| !l.trim().is_empty()).map(|line| {
-        let mut fields = vec![String::new()];
+        let (mut fields, mut field) = (Vec::new(), String::new());
         let mut quoted = false;
         let mut chars = line.chars().peekable();
         while let Some(c) = chars.next() {
             match c {
                 '"' if quoted && chars.peek() == Some(&'"') => {
                     chars.next();
-                    fields.last_mut().map(|f| f.push('"'));
+                    field.push('"');
                 }
                 '"' => quoted = !quoted,
-                ',' if !quoted => fields.push(String::new()),
-                c => {
-                    fields.last_mut().map(|f| f.push(c));
-                }
+                ',' if !quoted => fields.push(std::mem::take(&mut field)),
+                c => field.push(c),
             }
         }
+        fields.push(field);
         fields
     })
 }
