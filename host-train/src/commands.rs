@@ -216,7 +216,7 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
                     ", and the more-clips folder {} (clips.csv: whole GTZAN clips, 2-3 s GTZAN \
                      excerpts tiled to {} s, style samples of another data set)",
                     folder_name(d),
-                    crate::features::TILE_TO_SAMPLES / 16_000
+                    crate::features::TILE_TO_SAMPLES / genre_core::config::SAMPLE_RATE_HZ as usize
                 )),
                 if cfg.train_gtzan_only { "; trained on the GTZAN folder only" } else { "" }
             ),

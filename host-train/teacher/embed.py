@@ -17,10 +17,16 @@ Each clip's RMS is normalised to -17 dBFS first: musicnn's log-mel input depends
 
 import argparse
 import os
+import pathlib
 import struct
 import sys
 
 import numpy as np
+
+# The frame configuration has one home, core/src/config.rs; the golden generators' parser of
+# it serves here too.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests" / "generators"))
+import config as frames  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import librosa  # noqa: E402
@@ -28,10 +34,10 @@ import tensorflow as tf  # noqa: E402
 from musicnn import configuration as mconf  # noqa: E402
 from musicnn import models  # noqa: E402
 
-SR = 16_000
+SR = frames.SAMPLE_RATE_HZ
 PATCH_MEL_FRAMES = 187
-STUDENT_HOP = 512
-WINDOW_FRAMES = 94
+STUDENT_HOP = frames.HOP
+WINDOW_FRAMES = frames.WINDOW_FRAMES
 TARGET_RMS_DBFS = -17.0
 
 
