@@ -7,6 +7,7 @@ use genre_core::decision::Running;
 use genre_core::format::Model;
 use genre_core::lstm::{log_softmax, softmax};
 use genre_core::quant::{dequantize_logits, probabilities};
+use genre_core::stream::Heard;
 
 /// A genre decision with the probabilities behind it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,12 +35,13 @@ impl Decision {
             .collect()
     }
 
-    /// The running decision after a window: its genre, and the softmax of its mean logits.
-    pub fn running(running: &Running) -> Self {
-        Self {
-            genre: running.genre,
+    /// The running decision after a window: its genre, and the softmax of its mean logits;
+    /// `None` when it shows no music.
+    pub fn running(running: &Running) -> Option<Self> {
+        running.genre.map(|genre| Self {
+            genre,
             probs: probabilities(&running.mean_logits),
-        }
+        })
     }
 }
 
@@ -61,11 +63,6 @@ impl MeanLogProb {
         self.windows += 1;
     }
 
-    /// Windows added.
-    pub fn windows(&self) -> u64 {
-        self.windows
-    }
-
     /// The genre with the largest mean log-probability (the first on ties) and the softmax
     /// of the means; `None` before the first window.
     pub fn decision(&self) -> Option<Decision> {
@@ -79,10 +76,46 @@ impl MeanLogProb {
     }
 }
 
+/// Windows of a file or segment by what they heard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeardCounts {
+    pub music: u64,
+    pub silence: u64,
+    pub no_music: u64,
+}
+
+impl HeardCounts {
+    /// Counts one window.
+    pub fn add(&mut self, heard: Heard) {
+        match heard {
+            Heard::Music => self.music += 1,
+            Heard::Silence => self.silence += 1,
+            Heard::NoMusic => self.no_music += 1,
+        }
+    }
+
+    /// All windows counted.
+    pub fn windows(&self) -> u64 {
+        self.music + self.silence + self.no_music
+    }
+
+    /// Why there is no genre, when fewer than half of the windows heard music: `silence` when
+    /// silent windows are the most common kind without music, else `no music`.
+    pub fn no_genre_reason(&self) -> Option<&'static str> {
+        (2 * self.music < self.windows()).then_some(if self.silence >= self.no_music {
+            "silence"
+        } else {
+            "no music"
+        })
+    }
+}
+
 /// The running decision as `label p%`, followed by `, still listening (n/10)` until it
-/// combines [`RUNNING_WINDOWS`] windows.
+/// combines [`RUNNING_WINDOWS`] windows; `no music` when it shows no genre.
 pub fn running_text(model: &Model<'_>, r: &Running) -> String {
-    let d = Decision::running(r);
+    let Some(d) = Decision::running(r) else {
+        return "no music".to_owned();
+    };
     let mut s = format!("{} {:.1}%", model.label(d.genre), 100.0 * d.confidence());
     if !r.is_settled() {
         s += &format!(", still listening ({}/{RUNNING_WINDOWS})", r.windows);
@@ -117,7 +150,7 @@ mod tests {
         m.add(&mild);
         m.add(&strong);
         let d = m.decision().expect("three windows");
-        assert_eq!((d.genre, m.windows()), (2, 3));
+        assert_eq!((d.genre, m.windows), (2, 3));
         assert!((d.probs.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         let top = d.top(3);
         assert_eq!((top[0].0, top[1].0), (2, 1));

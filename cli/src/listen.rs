@@ -81,16 +81,23 @@ impl<'m, W: Write> Reporter<'m, W> {
     }
 }
 
-/// `0:06 window 1: rock 62.1% | running: rock 58.0%, still listening (2/10)`: the time is the
-/// window's end.
+/// `0:06 window 1: rock 62.1% | running: rock 58.0%, still listening (2/10)`, or `0:09 window
+/// 2: no music (silence) | running: no music`: the time is the window's end.
 fn window_text(model: &Model<'_>, window: &Window, running: &Running) -> String {
-    let probs = genre_core::quant::probabilities(&window.logits);
+    let heard = if window.heard.is_music() {
+        let probs = genre_core::quant::probabilities(&window.logits);
+        format!(
+            "{} {:.1}%",
+            model.label(window.top1),
+            100.0 * probs[window.top1]
+        )
+    } else {
+        format!("no music ({})", window.heard.name().replace('-', " "))
+    };
     format!(
-        "{} window {}: {} {:.1}% | running: {}",
+        "{} window {}: {heard} | running: {}",
         clock(f64::from(window.index + 1) * WINDOW_SECONDS),
         window.index,
-        model.label(window.top1),
-        100.0 * probs[window.top1],
         running_text(model, running)
     )
 }

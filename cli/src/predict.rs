@@ -20,16 +20,18 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use serde::Serialize;
 
 use crate::args::PredictArgs;
-use crate::decide::{clock, running_text, Decision, MeanLogProb, WINDOW_SECONDS};
+use crate::decide::{clock, running_text, Decision, HeardCounts, MeanLogProb, WINDOW_SECONDS};
 use crate::{broken_pipe, weights};
 
 /// One file's result.
 struct Analysis {
     /// Audio length in seconds (16 kHz samples / 16000).
     seconds: f64,
-    windows: u64,
-    /// The whole-file decision.
-    decision: Decision,
+    /// Its windows by what they heard.
+    heard: HeardCounts,
+    /// The whole-file decision over the music windows; `None` when fewer than half of the
+    /// windows heard music.
+    decision: Option<Decision>,
     /// The running decision after the last window.
     running: Running,
     /// The 30 s segments, with `--timeline`.
@@ -39,8 +41,9 @@ struct Analysis {
 /// One 30 s segment of the timeline: [`RUNNING_WINDOWS`] windows (fewer at the end).
 struct Segment {
     first_window: u64,
-    windows: u64,
-    decision: Decision,
+    heard: HeardCounts,
+    /// `None` when fewer than half of its windows heard music.
+    decision: Option<Decision>,
     /// The running decision after the segment's last window.
     running: Running,
 }
@@ -49,18 +52,18 @@ struct Segment {
 fn analyse(model: &Model<'_>, path: &Path, timeline: bool) -> Result<Analysis> {
     let mut audio = Pcm16kStream::open(path)?;
     let mut stream = Box::new(Stream::new());
-    let mut whole = MeanLogProb::default();
-    let mut segment = MeanLogProb::default();
+    let mut whole = Tally::default();
+    let mut segment = Tally::default();
     let mut segments = Vec::new();
     let mut last: Option<Running> = None;
     let mut samples = 0u64;
     let mut on_window = |window: &Window, running: &Running| {
-        whole.add(&window.logits);
+        whole.add(window);
         last = Some(*running);
         if timeline {
-            segment.add(&window.logits);
-            if segment.windows() == RUNNING_WINDOWS as u64 {
-                close_segment(&mut segment, *running, whole.windows(), &mut segments);
+            segment.add(window);
+            if segment.heard.windows() == RUNNING_WINDOWS as u64 {
+                close_segment(&mut segment, *running, whole.heard.windows(), &mut segments);
             }
         }
     };
@@ -69,41 +72,65 @@ fn analyse(model: &Model<'_>, path: &Path, timeline: bool) -> Result<Analysis> {
         stream.push(model, block, &(), &mut on_window);
     }
     let seconds = samples as f64 / f64::from(SAMPLE_RATE_HZ);
-    let (Some(decision), Some(running)) = (whole.decision(), last) else {
+    let Some(running) = last else {
         bail!(
             "{}: too short: {seconds:.2} s of audio; a decision needs one whole window of \
              {WINDOW_SECONDS} s",
             path.display()
         );
     };
-    if timeline && segment.windows() > 0 {
-        close_segment(&mut segment, running, whole.windows(), &mut segments);
+    if timeline && segment.heard.windows() > 0 {
+        close_segment(&mut segment, running, whole.heard.windows(), &mut segments);
     }
     Ok(Analysis {
         seconds,
-        windows: whole.windows(),
-        decision,
+        heard: whole.heard,
+        decision: whole.decision(),
         running,
         segments,
     })
 }
 
+/// The windows of a file or segment: what they heard, and the mean log-probability of those
+/// that heard music.
+#[derive(Default)]
+struct Tally {
+    heard: HeardCounts,
+    music: MeanLogProb,
+}
+
+impl Tally {
+    fn add(&mut self, window: &Window) {
+        self.heard.add(window.heard);
+        if window.heard.is_music() {
+            self.music.add(&window.logits);
+        }
+    }
+
+    /// The decision over the music windows, unless fewer than half of the windows heard music.
+    fn decision(&self) -> Option<Decision> {
+        self.heard
+            .no_genre_reason()
+            .is_none()
+            .then(|| self.music.decision())
+            .flatten()
+    }
+}
+
 /// Ends the segment whose last window is window `windows_so_far - 1`.
 fn close_segment(
-    segment: &mut MeanLogProb,
+    segment: &mut Tally,
     running: Running,
     windows_so_far: u64,
     segments: &mut Vec<Segment>,
 ) {
-    if let Some(decision) = segment.decision() {
-        segments.push(Segment {
-            first_window: windows_so_far - segment.windows(),
-            windows: segment.windows(),
-            decision,
-            running,
-        });
-    }
-    *segment = MeanLogProb::default();
+    segments.push(Segment {
+        first_window: windows_so_far - segment.heard.windows(),
+        heard: segment.heard,
+        decision: segment.decision(),
+        running,
+    });
+    *segment = Tally::default();
 }
 
 /// `tinygenre predict`.
@@ -227,8 +254,21 @@ fn print(
     out.flush()
 }
 
-/// `label p%, label p%, label p%`.
-fn top3_text(model: &Model<'_>, d: &Decision) -> String {
+/// `label p%, label p%, label p%`, or why there is no genre: `no music (silence in 6 of 7
+/// windows)`.
+fn top3_text(model: &Model<'_>, d: Option<&Decision>, heard: &HeardCounts) -> String {
+    let Some(d) = d else {
+        let reason = heard.no_genre_reason().unwrap_or("no music");
+        let count = if reason == "silence" {
+            heard.silence
+        } else {
+            heard.no_music
+        };
+        return format!(
+            "no music ({reason} in {count} of {} windows)",
+            heard.windows()
+        );
+    };
     let list: Vec<String> = d
         .top(3)
         .iter()
@@ -244,20 +284,23 @@ fn print_text(
     a: &Analysis,
     timeline: bool,
 ) -> io::Result<()> {
-    writeln!(out, "{name}: {}", top3_text(model, &a.decision))?;
+    writeln!(
+        out,
+        "{name}: {}",
+        top3_text(model, a.decision.as_ref(), &a.heard)
+    )?;
     if !timeline {
         return Ok(());
     }
     for s in &a.segments {
         let start = s.first_window as f64 * WINDOW_SECONDS;
-        let end = (s.first_window + s.windows) as f64 * WINDOW_SECONDS;
-        let mut genre = format!(
-            "{} {:.1}%",
-            model.label(s.decision.genre),
-            100.0 * s.decision.confidence()
+        let end = (s.first_window + s.heard.windows()) as f64 * WINDOW_SECONDS;
+        let mut genre = s.decision.map_or_else(
+            || "no music".to_owned(),
+            |d| format!("{} {:.1}%", model.label(d.genre), 100.0 * d.confidence()),
         );
-        if s.windows < RUNNING_WINDOWS as u64 {
-            genre += &format!(" ({} windows)", s.windows);
+        if s.heard.windows() < RUNNING_WINDOWS as u64 {
+            genre += &format!(" ({} windows)", s.heard.windows());
         }
         let span = format!("{}-{}", clock(start), clock(end));
         writeln!(
@@ -275,24 +318,40 @@ fn print_text(
         out,
         "  whole file ({}, {} windows, mean log-probability): {}",
         clock(a.seconds),
-        a.windows,
-        top3_text(model, &a.decision)
+        a.heard.windows(),
+        top3_text(model, a.decision.as_ref(), &a.heard)
     )
 }
 
-/// A genre and its probability, in JSON.
+/// A genre and its probability, in JSON; `genre` and `confidence` are null, and `reason` says
+/// why, when fewer than half of the windows heard music.
 #[derive(Serialize)]
 struct GenreJson<'a> {
-    genre: &'a str,
-    confidence: f32,
+    genre: Option<&'a str>,
+    confidence: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    /// Windows that heard music (the decision is theirs).
+    music_windows: u64,
 }
 
-/// The running decision, in JSON.
+impl<'a> GenreJson<'a> {
+    fn new(model: &Model<'a>, d: Option<&Decision>, heard: &HeardCounts) -> Self {
+        Self {
+            genre: d.map(|d| model.label(d.genre)),
+            confidence: d.map(Decision::confidence),
+            reason: heard.no_genre_reason(),
+            music_windows: heard.music,
+        }
+    }
+}
+
+/// The running decision, in JSON (`genre` and `confidence` null: no music).
 #[derive(Serialize)]
 struct RunningJson<'a> {
-    genre: &'a str,
-    confidence: f32,
-    /// Windows combined (1..=10); below 10 the device is still listening.
+    genre: Option<&'a str>,
+    confidence: Option<f32>,
+    /// Music windows combined (0..=10); below 10 the device is still listening.
     windows: u8,
 }
 
@@ -300,8 +359,8 @@ impl<'a> RunningJson<'a> {
     fn new(model: &Model<'a>, r: &Running) -> Self {
         let d = Decision::running(r);
         Self {
-            genre: model.label(d.genre),
-            confidence: d.confidence(),
+            genre: d.map(|d| model.label(d.genre)),
+            confidence: d.map(|d| d.confidence()),
             windows: r.windows,
         }
     }
@@ -320,7 +379,9 @@ struct SegmentJson<'a> {
 #[derive(Serialize)]
 struct FileJson<'a> {
     file: &'a str,
-    genre: &'a str,
+    #[serde(flatten)]
+    decision: GenreJson<'a>,
+    /// Empty when there is no genre.
     top3: Vec<(&'a str, f32)>,
     seconds: f64,
     windows: u64,
@@ -334,25 +395,22 @@ impl<'a> FileJson<'a> {
     fn new(model: &Model<'a>, file: &'a str, a: &Analysis, timeline: bool) -> Self {
         let segments = a.segments.iter().map(|s| SegmentJson {
             start_s: s.first_window as f64 * WINDOW_SECONDS,
-            end_s: (s.first_window + s.windows) as f64 * WINDOW_SECONDS,
-            windows: s.windows,
-            decision: GenreJson {
-                genre: model.label(s.decision.genre),
-                confidence: s.decision.confidence(),
-            },
+            end_s: (s.first_window + s.heard.windows()) as f64 * WINDOW_SECONDS,
+            windows: s.heard.windows(),
+            decision: GenreJson::new(model, s.decision.as_ref(), &s.heard),
             running: RunningJson::new(model, &s.running),
         });
         Self {
             file,
-            genre: model.label(a.decision.genre),
-            top3: a
-                .decision
-                .top(3)
-                .into_iter()
-                .map(|(g, p)| (model.label(g), p))
-                .collect(),
+            decision: GenreJson::new(model, a.decision.as_ref(), &a.heard),
+            top3: a.decision.as_ref().map_or_else(Vec::new, |d| {
+                d.top(3)
+                    .into_iter()
+                    .map(|(g, p)| (model.label(g), p))
+                    .collect()
+            }),
             seconds: a.seconds,
-            windows: a.windows,
+            windows: a.heard.windows(),
             running: timeline.then(|| RunningJson::new(model, &a.running)),
             timeline: timeline.then(|| segments.collect()),
         }

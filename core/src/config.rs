@@ -80,6 +80,18 @@ pub const RUNNING_WINDOWS: usize = 10;
 /// Lead, in Q16 logits (0.5), by which another genre's mean logit must pass the shown genre's
 /// before the running decision switches to it: hysteresis against flicker.
 pub const SWITCH_MARGIN_Q16: i32 = 32768;
+/// A window whose largest logit (Q16) is below this is no music: the model is trained to put
+/// every logit of a window without music below 0 and the largest logit of a music window
+/// above it ([`crate::stream::Heard`]). Not part of the fingerprint: it changes no shape.
+pub const NO_MUSIC_BELOW_Q16: i32 = 0;
+/// A window in which the running mean of MFCC c0 (the stream's level, [`crate::level`])
+/// stays below this is silence, whatever the model says: white noise at −76 dBFS gives about
+/// this (−72 dBFS: −370; ±1 LSB of dither: −497; digital zeros: −632), music at −50 dBFS
+/// about −250.
+pub const SILENCE_C0: f32 = -400.0;
+/// Consecutive windows without music (9 s) after which the running decision forgets what
+/// it heard and shows "no music" ([`crate::decision::RunningDecision::pass`]).
+pub const NO_MUSIC_RESET_WINDOWS: u8 = 3;
 /// Longest genre label in the weights blob, in bytes of UTF-8.
 pub const MAX_LABEL_LEN: usize = 16;
 

@@ -10,7 +10,12 @@
 //! and gives the same bits on host and device. The float model's readouts go through the same
 //! code after rounding to Q16 ([`crate::quant::LOGIT_FRAC_BITS`]).
 //!
-//! Exact rule, after each window with Q16 logits `l`:
+//! Windows without music ([`crate::stream::Heard`]) never enter the ring: they leave the
+//! decision as it was, and after [`NO_MUSIC_RESET_WINDOWS`] of them in a row (9 s) the
+//! decision forgets everything and shows no genre ("no music") until music comes back, when it
+//! starts listening anew.
+//!
+//! Exact rule, after each music window with Q16 logits `l`:
 //! 1. `l`, each value clamped to ±[`LOGIT_LIMIT_Q16`] (±1024: far beyond any trained model's
 //!    logits, and it keeps every sum inside `i32`), enters a ring of the last
 //!    `n ≤ RUNNING_WINDOWS` readouts; `sum[g]` is their sum;
@@ -18,8 +23,12 @@
 //! 3. with nothing shown yet, `best` is shown; otherwise `best` replaces the shown genre `s`
 //!    when `sum[best] - sum[s] > SWITCH_MARGIN_Q16 · n`;
 //! 4. the mean logits are `sum / n`, rounded half away from zero.
+//!
+//! After a window without music: the count of such windows in a row goes up; when it reaches
+//! `NO_MUSIC_RESET_WINDOWS`, the ring empties and nothing is shown; the means are those of
+//! the ring (zeros when empty). A music window sets the count back to 0.
 
-use crate::config::{N_GENRES, RUNNING_WINDOWS, SWITCH_MARGIN_Q16};
+use crate::config::{NO_MUSIC_RESET_WINDOWS, N_GENRES, RUNNING_WINDOWS, SWITCH_MARGIN_Q16};
 use crate::format::Model;
 use crate::report::{Line, LineBuilder};
 
@@ -34,11 +43,14 @@ const _: () = assert!((RUNNING_WINDOWS as i64) * (SWITCH_MARGIN_Q16 as i64) < i3
 pub struct Running {
     /// Index of the window this decision follows.
     pub index: u32,
-    /// The genre shown.
-    pub genre: usize,
-    /// Mean Q16 logits over the combined windows (for a confidence: `quant::probabilities`).
+    /// The genre shown; `None`: no music (none heard yet, or none for
+    /// [`NO_MUSIC_RESET_WINDOWS`] windows in a row).
+    pub genre: Option<usize>,
+    /// Mean Q16 logits over the combined windows (for a confidence: `quant::probabilities`);
+    /// zeros when none are combined.
     pub mean_logits: [i32; N_GENRES],
-    /// Windows combined, `1..=RUNNING_WINDOWS`; fewer than `RUNNING_WINDOWS`: still listening.
+    /// Music windows combined, `0..=RUNNING_WINDOWS`; fewer than `RUNNING_WINDOWS`: still
+    /// listening.
     pub windows: u8,
 }
 
@@ -50,15 +62,15 @@ impl Running {
     }
 
     /// The report line `running <index> <label> <windows>/<RUNNING_WINDOWS> <m0> … <m9>`
-    /// (without the newline), printed after each window's line by the QEMU firmware and by
-    /// `predict --window-logits`.
+    /// (without the newline; the label is `no-music` when no genre is shown), printed after
+    /// each window's line by the QEMU firmware and by `predict --window-logits`.
     #[must_use]
     pub fn line(&self, model: &Model<'_>) -> Line {
         LineBuilder::new()
             .text("running ")
             .int(self.index)
             .text(" ")
-            .text(model.label(self.genre))
+            .text(self.genre.map_or(NO_MUSIC_LABEL, |g| model.label(g)))
             .text(" ")
             .int(self.windows)
             .text("/")
@@ -68,7 +80,11 @@ impl Running {
     }
 }
 
+/// What the report lines show instead of a genre label when there is no music.
+pub const NO_MUSIC_LABEL: &str = "no-music";
+
 const _: () = assert!(RUNNING_WINDOWS > 0 && RUNNING_WINDOWS <= u8::MAX as usize);
+const _: () = assert!(NO_MUSIC_RESET_WINDOWS > 0);
 
 /// The last [`RUNNING_WINDOWS`] window readouts and the genre shown. 0.5 kB of state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +96,8 @@ pub struct RunningDecision {
     /// Where the next readout goes.
     next: usize,
     shown: Option<usize>,
+    /// Windows without music since the last music window (saturating).
+    quiet: u8,
 }
 
 impl Default for RunningDecision {
@@ -98,13 +116,45 @@ impl RunningDecision {
             filled: 0,
             next: 0,
             shown: None,
+            quiet: 0,
         }
     }
 
-    /// Adds window `index`'s Q16 readout and returns the decision after it.
+    /// Takes note of window `index`, which has no music, and returns the decision after it:
+    /// unchanged, or forgotten once [`NO_MUSIC_RESET_WINDOWS`] such windows come in a row.
+    #[inline(never)]
+    pub fn pass(&mut self, index: u32) -> Running {
+        self.quiet = self.quiet.saturating_add(1);
+        if self.quiet >= NO_MUSIC_RESET_WINDOWS {
+            let quiet = self.quiet;
+            *self = Self::new();
+            self.quiet = quiet;
+        }
+        Running {
+            index,
+            genre: self.shown,
+            mean_logits: self.means(),
+            windows: self.filled as u8,
+        }
+    }
+
+    /// `sum / n` per genre, rounded half away from zero; zeros for an empty ring.
+    fn means(&self) -> [i32; N_GENRES] {
+        let n = (self.filled as i32).max(1);
+        let mut mean_logits = [0; N_GENRES];
+        let means = core::hint::black_box(&mut mean_logits[..]);
+        for (mean, &s) in means.iter_mut().zip(&self.sum) {
+            let half = if s < 0 { -(n / 2) } else { n / 2 };
+            *mean = (s + half) / n;
+        }
+        mean_logits
+    }
+
+    /// Adds music window `index`'s Q16 readout and returns the decision after it.
     // Once per window: out of line, so that it costs flash once.
     #[inline(never)]
     pub fn push(&mut self, index: u32, logits: &[i32; N_GENRES]) -> Running {
+        self.quiet = 0;
         // Ten genres, once per window: loops over slices whose length the optimiser cannot
         // see stay loops instead of being unrolled ten times (flash, not time, is scarce).
         let sum = core::hint::black_box(&mut self.sum[..]);
@@ -130,16 +180,10 @@ impl RunningDecision {
             _ => best,
         };
         self.shown = Some(genre);
-        let mut mean_logits = [0; N_GENRES];
-        let means = core::hint::black_box(&mut mean_logits[..]);
-        for (mean, &s) in means.iter_mut().zip(&self.sum) {
-            let half = if s < 0 { -(n / 2) } else { n / 2 };
-            *mean = (s + half) / n;
-        }
         Running {
             index,
-            genre,
-            mean_logits,
+            genre: Some(genre),
+            mean_logits: self.means(),
             windows: self.filled as u8,
         }
     }

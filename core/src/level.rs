@@ -38,6 +38,12 @@ impl RelativeLevel {
         Self { mean: None }
     }
 
+    /// The running mean of c0 after the last frame (the stream's level; −∞ before the first).
+    #[must_use]
+    pub fn mean(&self) -> f32 {
+        self.mean.unwrap_or(f32::NEG_INFINITY)
+    }
+
     /// Turns the next frame of the stream into the model's input: c0 becomes
     /// `c0 - mean`, after the mean has taken in this frame's c0.
     pub fn apply(&mut self, frame: &mut FeatureFrame) {

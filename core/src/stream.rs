@@ -10,16 +10,62 @@
 //! genre is the largest logit, the first one on a tie. A trailing partial window is never
 //! reported.
 //!
+//! What a window heard ([`Heard`]): silence when the stream's level (the running mean of c0,
+//! [`RelativeLevel::mean`]) stays below [`SILENCE_C0`] through the window; otherwise no music
+//! when its largest logit is below [`NO_MUSIC_BELOW_Q16`]; otherwise music. Only music windows
+//! enter the running decision ([`RunningDecision::pass`] takes the others).
+//!
 //! A [`Stopwatch`] measures the frontend and the engine separately for the device's cost
 //! report; callers that do not measure pass `&()`.
 
-use crate::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
-use crate::decision::{Running, RunningDecision};
+use crate::config::{FeatureFrame, NO_MUSIC_BELOW_Q16, N_GENRES, SILENCE_C0, WINDOW_FRAMES};
+use crate::decision::{Running, RunningDecision, NO_MUSIC_LABEL};
 use crate::format::Model;
 use crate::frontend::Frontend;
 use crate::level::RelativeLevel;
 use crate::quant::QuantEngine;
 use crate::report::{Line, LineBuilder};
+
+/// What a window heard (see the module docs for the rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// Music: the window enters the running decision.
+    Music,
+    /// The stream's level stayed below [`SILENCE_C0`].
+    Silence,
+    /// Sound, but the model's largest logit is below [`NO_MUSIC_BELOW_Q16`].
+    NoMusic,
+}
+
+impl Heard {
+    /// Whether the window heard music.
+    #[must_use]
+    pub const fn is_music(self) -> bool {
+        matches!(self, Self::Music)
+    }
+
+    /// What a window heard, from the stream's highest level during it and its logits.
+    #[must_use]
+    pub fn judge(loudest_level: f32, logits: &[i32; N_GENRES]) -> Self {
+        if loudest_level < SILENCE_C0 {
+            Self::Silence
+        } else if logits[argmax(logits)] < NO_MUSIC_BELOW_Q16 {
+            Self::NoMusic
+        } else {
+            Self::Music
+        }
+    }
+
+    /// Its name in report lines and JSON: `music`, `silence` or `no-music`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Music => "music",
+            Self::Silence => "silence",
+            Self::NoMusic => "no-music",
+        }
+    }
+}
 
 /// One finished classification window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,18 +77,25 @@ pub struct Window {
     pub logits: [i32; N_GENRES],
     /// Genre with the largest logit (the first one on a tie).
     pub top1: usize,
+    /// Music, silence, or no music.
+    pub heard: Heard,
 }
 
 impl Window {
-    /// The report line `window <index> <top1-label> <l0> … <l9>` (without the newline): what
-    /// the QEMU firmware prints and `predict --window-logits` prints on the host.
+    /// The report line `window <index> <top1-label> <l0> … <l9>` (without the newline), with
+    /// `silence` or `no-music` in place of the label for a window without music: what the
+    /// QEMU firmware prints and `predict --window-logits` prints on the host.
     #[must_use]
     pub fn line(&self, model: &Model<'_>) -> Line {
         LineBuilder::new()
             .text("window ")
             .int(self.index)
             .text(" ")
-            .text(model.label(self.top1))
+            .text(match self.heard {
+                Heard::Music => model.label(self.top1),
+                Heard::Silence => Heard::Silence.name(),
+                Heard::NoMusic => NO_MUSIC_LABEL,
+            })
             .values(&self.logits)
             .finish()
     }
@@ -86,10 +139,12 @@ impl WindowRule {
         }
     }
 
-    /// Steps the engine with the next frame; returns the window it completes, if any.
+    /// Steps the engine with the next frame; returns the window it completes, if any, judged
+    /// by its logits alone (the level is the stream's: [`Stream`] judges silence).
     /// Integer-only apart from [`Model::quantize_input`].
     pub fn push_frame(&mut self, model: &Model<'_>, frame: &FeatureFrame) -> Option<Window> {
-        self.step(model, frame).then(|| self.close(model))
+        self.step(model, frame)
+            .then(|| self.close(model, f32::INFINITY))
     }
 
     /// Steps the engine; `true` when the frame completes a window. Out of line, so that the
@@ -102,8 +157,9 @@ impl WindowRule {
         self.frames_in_window == WINDOW_FRAMES
     }
 
-    /// Reads out the completed window and starts the next one.
-    fn close(&mut self, model: &Model<'_>) -> Window {
+    /// Reads out the completed window, judged with the stream's highest level during it, and
+    /// starts the next one.
+    fn close(&mut self, model: &Model<'_>, loudest_level: f32) -> Window {
         let logits = self.engine.window_logits(model);
         self.engine.reset();
         self.frames_in_window = 0;
@@ -111,6 +167,7 @@ impl WindowRule {
             index: self.next_window,
             logits,
             top1: argmax(&logits),
+            heard: Heard::judge(loudest_level, &logits),
         };
         // Wraps after 2^32 windows (13 years of audio) instead of stopping the device.
         self.next_window = self.next_window.wrapping_add(1);
@@ -212,6 +269,8 @@ fn mean(total: u64, count: u32) -> u32 {
 pub struct Stream {
     frontend: Frontend,
     level: RelativeLevel,
+    /// The highest stream level ([`RelativeLevel::mean`]) in the window so far.
+    loudest_level: f32,
     windows: WindowRule,
     running: RunningDecision,
     costs: Costs,
@@ -230,6 +289,7 @@ impl Stream {
         Self {
             frontend: Frontend::for_model(),
             level: RelativeLevel::new(),
+            loudest_level: f32::NEG_INFINITY,
             windows: WindowRule::new(),
             running: RunningDecision::new(),
             costs: Costs {
@@ -260,6 +320,7 @@ impl Stream {
         let Self {
             frontend,
             level,
+            loudest_level,
             windows,
             running,
             costs,
@@ -271,13 +332,19 @@ impl Stream {
             let step_start = watch.mark();
             let mut input = *frame;
             level.apply(&mut input);
+            *loudest_level = loudest_level.max(level.mean());
             let window_done = windows.step(model, &input);
             costs.lstm_frame.add(watch.elapsed(step_start));
             costs.frames = costs.frames.wrapping_add(1);
             if window_done {
                 let end_start = watch.mark();
-                let window = windows.close(model);
-                let decision = running.push(window.index, &window.logits);
+                let window = windows.close(model, *loudest_level);
+                *loudest_level = f32::NEG_INFINITY;
+                let decision = if window.heard.is_music() {
+                    running.push(window.index, &window.logits)
+                } else {
+                    running.pass(window.index)
+                };
                 costs.window_end.add(watch.elapsed(end_start));
                 on_window(&window, &decision);
             }

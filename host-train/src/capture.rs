@@ -18,8 +18,8 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 const FS: f64 = SAMPLE_RATE_HZ as f64;
 /// Quality of one 2nd-order Butterworth section.
 const BUTTERWORTH_Q: f64 = core::f64::consts::FRAC_1_SQRT_2;
-/// Pink noise is white below this frequency (Hz), so no power hides below hearing.
-const PINK_FLOOR_HZ: f64 = 20.0;
+/// Coloured noise is white below this frequency (Hz), so no power hides below hearing.
+const COLOURED_FLOOR_HZ: f64 = 20.0;
 /// A room's tail starts this long after the direct path (s).
 const ROOM_PRE_DELAY_S: f64 = 0.002;
 /// A room's impulse response is cut at this multiple of RT60 (72 dB down)...
@@ -34,6 +34,8 @@ pub enum Colour {
     White,
     /// Power spectral density falling 3 dB per octave (white below 20 Hz).
     Pink,
+    /// Power spectral density falling 6 dB per octave (white below 20 Hz): rumble, wind.
+    Brown,
 }
 
 /// One capture stage, or a chain of them.
@@ -236,7 +238,8 @@ fn mean_power(x: &[f64]) -> f64 {
 fn add_noise(x: &mut [f64], colour: Colour, snr_db: f64, rng: &mut ChaCha8Rng) {
     let noise = match colour {
         Colour::White => (0..x.len()).map(|_| rng.random_range(-1.0..=1.0)).collect(),
-        Colour::Pink => pink_noise(x.len(), rng),
+        Colour::Pink => coloured_noise(x.len(), 1.0, rng),
+        Colour::Brown => coloured_noise(x.len(), 2.0, rng),
     };
     let target = mean_power(x) / 10f64.powf(snr_db / 10.0);
     let power = mean_power(&noise);
@@ -248,9 +251,10 @@ fn add_noise(x: &mut [f64], colour: Colour, snr_db: f64, rng: &mut ChaCha8Rng) {
     }
 }
 
-/// `n` samples of pink noise (any scale): a random spectrum under a 1/√f magnitude, one
-/// inverse FFT over the next power of two, truncated.
-fn pink_noise(n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+/// `n` samples of noise whose power spectral density falls as `1/f^exponent` (any scale; 1:
+/// pink, 2: brown): a random spectrum under that magnitude, one inverse FFT over the next
+/// power of two, truncated.
+pub fn coloured_noise(n: usize, exponent: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
     if n == 0 {
         return Vec::new();
     }
@@ -260,8 +264,8 @@ fn pink_noise(n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
     let last = spectrum.len() - 1;
     let mut uniform = || rng.random::<f64>() * 2.0 - 1.0;
     for (k, bin) in spectrum.iter_mut().enumerate().skip(1) {
-        let f = (k as f64 * FS / size as f64).max(PINK_FLOOR_HZ);
-        let magnitude = (1.0 / f).sqrt();
+        let f = (k as f64 * FS / size as f64).max(COLOURED_FLOOR_HZ);
+        let magnitude = f.powf(-0.5 * exponent);
         // Uniform real and imaginary parts: a random spectrum whose expected power is ∝ 1/f;
         // the Nyquist bin of a real signal is real.
         let im = if k == last { 0.0 } else { uniform() };
@@ -486,24 +490,28 @@ mod tests {
     }
 
     #[test]
-    fn pink_noise_falls_3_db_per_octave() {
+    fn pink_and_brown_noise_fall_3_and_6_db_per_octave() {
         let n = 1 << 15;
-        let noise = pink_noise(40_000, &mut ChaCha8Rng::seed_from_u64(1));
-        let (forward, _) = plans(n);
-        let mut buf = noise[..n].to_vec();
-        let mut spec = forward.make_output_vec();
-        forward.process(&mut buf, &mut spec).unwrap();
-        // Mean power per bin (a density) over [lo, hi) Hz.
-        let density = |lo: f64, hi: f64| {
-            let bin = |f: f64| (f * n as f64 / FS) as usize;
-            let band = &spec[bin(lo)..bin(hi)];
-            band.iter().map(|c| c.norm_sqr()).sum::<f64>() / band.len() as f64
-        };
-        // Three octaves apart: 9 dB.
-        let ratio = db(density(250.0, 500.0) / density(2000.0, 4000.0));
-        assert!((ratio - 9.0).abs() < 2.0, "{ratio}");
-        let ratio = db(density(1000.0, 2000.0) / density(2000.0, 4000.0));
-        assert!((ratio - 3.0).abs() < 1.0, "{ratio}");
+        for (exponent, per_octave) in [(1.0, 3.0), (2.0, 6.0)] {
+            let noise = coloured_noise(40_000, exponent, &mut ChaCha8Rng::seed_from_u64(1));
+            let (forward, _) = plans(n);
+            let mut buf = noise[..n].to_vec();
+            let mut spec = forward.make_output_vec();
+            forward.process(&mut buf, &mut spec).unwrap();
+            // Mean power per bin (a density) over [lo, hi) Hz.
+            let density = |lo: f64, hi: f64| {
+                let bin = |f: f64| (f * n as f64 / FS) as usize;
+                let band = &spec[bin(lo)..bin(hi)];
+                band.iter().map(|c| c.norm_sqr()).sum::<f64>() / band.len() as f64
+            };
+            let ratio = db(density(250.0, 500.0) / density(2000.0, 4000.0));
+            assert!(
+                (ratio - 3.0 * per_octave).abs() < 2.0,
+                "{exponent}: {ratio}"
+            );
+            let ratio = db(density(1000.0, 2000.0) / density(2000.0, 4000.0));
+            assert!((ratio - per_octave).abs() < 1.0, "{exponent}: {ratio}");
+        }
     }
 
     #[test]

@@ -121,11 +121,15 @@ pub struct TrainArgs {
     #[arg(long)]
     pub no_teacher: bool,
     /// Share of the teacher's soft-label loss in the training loss.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.9)]
     pub teacher_weight: f64,
     /// Temperature of the teacher's soft labels.
     #[arg(long, default_value_t = 2.0)]
     pub teacher_temperature: f64,
+    /// Weight of the no-music terms in the training loss (0: the model does not learn to
+    /// tell sounds without music apart).
+    #[arg(long, default_value_t = 1.0)]
+    pub no_music_weight: f64,
     /// Skip the capture table and what the board shows in the cross-validation (quicker
     /// recipe comparisons).
     #[arg(long)]
@@ -159,6 +163,7 @@ pub struct TrainConfig {
     pub teacher: bool,
     pub teacher_weight: f64,
     pub teacher_temperature: f64,
+    pub no_music_weight: f64,
     pub capture: bool,
 }
 
@@ -211,6 +216,9 @@ impl TrainArgs {
         if !(0.0..=1.0).contains(&self.teacher_weight) {
             bail!("--teacher-weight must be in [0, 1]");
         }
+        if !(self.no_music_weight == 0.0 || positive(self.no_music_weight)) {
+            bail!("--no-music-weight must be non-negative");
+        }
         if !(self.teacher_temperature.is_finite() && self.teacher_temperature >= 1.0) {
             bail!("--teacher-temperature must be at least 1");
         }
@@ -261,6 +269,7 @@ impl TrainArgs {
             teacher: !self.no_teacher,
             teacher_weight: self.teacher_weight,
             teacher_temperature: self.teacher_temperature,
+            no_music_weight: self.no_music_weight,
             capture: !self.no_capture,
         })
     }

@@ -15,7 +15,7 @@ use crate::features::{self, ClipFeatures};
 use crate::report::{self, ConfigCard, DataCard, ModelCard, TrainingCard};
 use crate::teacher::{self, Embeddings};
 use crate::train::{self, Hyper};
-use crate::{augment, device, export};
+use crate::{augment, device, export, nomusic};
 
 /// File names inside the output folder.
 pub const BLOB: &str = "tinygenre.tgm";
@@ -25,11 +25,19 @@ const CONFUSION_PNG: &str = "confusion.png";
 const CURVES_PNG: &str = "learning-curves.png";
 const DEVICE_PNG: &str = "device-and-capture.png";
 
+/// Training sounds without music per kind, and their length (s).
+const NO_MUSIC_PER_KIND: usize = 24;
+const NO_MUSIC_SECONDS: f64 = 12.0;
+
 /// What `train` and `eval` share: the clips, their features, the teacher's embeddings, the
 /// device.
 struct Prepared {
     clips: Vec<dataset::Clip>,
     feats: Vec<ClipFeatures>,
+    /// Frames of sounds without music to train on.
+    no_music: Vec<Vec<genre_core::config::FeatureFrame>>,
+    /// Sounds without music to score on.
+    probes: Vec<nomusic::Probe>,
     teacher: Option<Vec<Embeddings>>,
     device: tch::Device,
     hyper: Hyper,
@@ -43,6 +51,8 @@ impl Prepared {
             teacher: self.teacher.as_deref(),
             split: cfg.split,
             capture: cfg.capture,
+            no_music_train: &self.no_music,
+            probes: &self.probes,
         }
     }
 }
@@ -97,9 +107,21 @@ fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
     } else {
         None
     };
+    eprintln!(
+        "sounds without music: {} kinds, {} of each to train on and 20 to score (synthesised)",
+        nomusic::KINDS.len(),
+        NO_MUSIC_PER_KIND
+    );
+    let no_music = nomusic::frames(cfg.seed, NO_MUSIC_PER_KIND, NO_MUSIC_SECONDS)
+        .into_iter()
+        .map(|(_, frames)| frames)
+        .collect();
+    let probes = nomusic::probes(cfg.seed);
     Ok(Prepared {
         clips,
         feats,
+        no_music,
+        probes,
         teacher,
         device,
         hyper,
@@ -176,13 +198,16 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
     let trained = train::train(
         &all,
         &labels,
+        &p.no_music,
         taught.as_ref(),
         None,
         &p.hyper,
         p.device,
         "final",
     )?;
-    let exported = export::export(&trained, &all)?;
+    // The cross-validation's temperature calibrates the shipped head (1 without it).
+    let temperature = cv.as_ref().map_or(1.0, |cv| cv.calibration.temperature);
+    let exported = export::export(&trained, &all, temperature)?;
     let seconds_final_model = final_started.elapsed().as_secs_f64();
 
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
@@ -235,12 +260,21 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
             augmented_copies_per_clip: cfg.augment_copies,
             augmentation: format!(
                 "audio domain, recipe v{} (host-train/src/augment.rs, stages of capture.rs): speed \
-                 0.925-1.075 (tempo and pitch, 1.25 % steps); time shift 0-1 hop; high-pass \
-                 60-300 Hz, low-pass 4-7.5 kHz (p=0.5); peaking EQ ±6 dB at 150 Hz-5 kHz; a \
-                 room, RT60 0.2-0.8 s (p=0.5); pink or white noise at 10-40 dB SNR (p=0.8); \
-                 level -40..+12 dB, saturating, rounded to 16 bits; one variant (original or \
-                 copy) drawn per window and epoch{}",
+                 0.925-1.075 (tempo and pitch, 1.25 % steps); time shift 0-1 hop; a loudspeaker \
+                 (p=0.5 each): high-pass 60-300 Hz with low-pass 4-7.5 kHz (p=0.5), or a small \
+                 speaker's 4th-order band 100-400 Hz to 4-8 kHz; one or two peaking EQs ±6 dB at \
+                 150 Hz-5 kHz; clipping, +3..+12 dB into the 16-bit limits and back (p=0.25); a \
+                 room, RT60 0.2-1.2 s, DRR -6..+6 dB (p=0.6); white, pink or brown noise at \
+                 10-40 dB SNR (p=0.8); level -40..+12 dB, saturating, rounded to 16 bits; one \
+                 variant (original or copy) drawn per window and epoch; and sounds without music \
+                 (host-train/src/nomusic.rs: {} kinds, {} of {} s each, every other one through \
+                 a capture chain) taught to put every logit below -1, music's largest above +1 \
+                 (squared hinges, weight {}){}",
                 augment::RECIPE_VERSION,
+                nomusic::KINDS.len(),
+                NO_MUSIC_PER_KIND,
+                NO_MUSIC_SECONDS,
+                p.hyper.no_music_weight,
                 if p.hyper.feature_mask > 0.0 {
                     format!(
                         "; feature masking p={} (one feature group, one span of <= 16 frames)",

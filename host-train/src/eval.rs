@@ -10,10 +10,12 @@ use genre_core::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
 use serde::Serialize;
 use tch::Device;
 
+use crate::calibration::{self, CalibrationReport, Scored};
 use crate::classify::{argmax, clip_decision};
 use crate::dataset::{Clip, Source, Split, GENRES, N_FOLDS};
 use crate::export;
 use crate::features::ClipFeatures;
+use crate::nomusic::{self, NoMusicReport, Probe};
 use crate::robustness::{self, Robustness};
 use crate::shown::{self, Shown};
 use crate::teacher::{Embeddings, Readout};
@@ -99,6 +101,10 @@ pub struct CvReport {
     pub shown_int: Shown,
     /// Held-out clips under capture conditions, and the level sweep.
     pub robustness: Robustness,
+    /// Sounds without music and the held-out music: what the no-music rule keeps and drops.
+    pub no_music: NoMusicReport,
+    /// The temperature of the shipped head and the calibration error before and after.
+    pub calibration: CalibrationReport,
     /// Rows: true genre; columns: predicted genre (label order of the model).
     pub confusion_float: Confusion,
     pub confusion_int: Confusion,
@@ -117,6 +123,10 @@ pub struct CvData<'a> {
     pub split: Split,
     /// Score the capture conditions and what the board shows (slow).
     pub capture: bool,
+    /// Frames of sounds without music to train on.
+    pub no_music_train: &'a [Vec<FeatureFrame>],
+    /// Sounds without music to score on (drawn apart from the training ones).
+    pub probes: &'a [Probe],
 }
 
 /// The teacher's readout fitted on `train` and its soft labels of those clips.
@@ -177,6 +187,7 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
     let mut teacher_confusion: Confusion = [[0; N_GENRES]; N_GENRES];
     let mut teacher_correct = 0usize;
     let (mut new_artist, mut scored) = (0usize, 0usize);
+    let mut held_out_windows: Vec<Scored> = Vec::new();
     let mut by_source: Vec<GroupCounts> = Vec::new();
     let mut report = CvReport {
         split: data.split,
@@ -197,6 +208,8 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
         shown_float: Shown::default(),
         shown_int: Shown::default(),
         robustness: Robustness::default(),
+        no_music: NoMusicReport::default(),
+        calibration: CalibrationReport::default(),
         confusion_float: [[0; N_GENRES]; N_GENRES],
         confusion_int: [[0; N_GENRES]; N_GENRES],
         per_clip: Vec::new(),
@@ -237,6 +250,7 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
         let trained = train::train(
             &train_feats,
             &labels,
+            data.no_music_train,
             taught.as_ref().map(|(_, t)| t),
             Some(&val),
             &fold_hyper,
@@ -244,7 +258,7 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
             &format!("fold {fold}"),
         )?;
         let train_seconds = started.elapsed().as_secs_f64();
-        let exported = export::export(&trained, &train_feats)?;
+        let exported = export::export(&trained, &train_feats, 1.0)?;
         let mut float = exported.float_classifier();
         let mut int = exported.int_classifier()?;
         let mut result = FoldResult {
@@ -328,6 +342,13 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
             .iter()
             .map(|&i| (&feats[i][0][..], clips[i].genre))
             .collect();
+        let (no_music, windows) = nomusic::score_fold(&exported, &held_out, data.probes)?;
+        report.no_music.merge(&no_music);
+        held_out_windows.extend(windows.into_iter().map(|(logits, genre)| Scored {
+            fold,
+            logits,
+            genre,
+        }));
         if data.capture {
             result.shown_float = shown::measure(&mut float, &held_out);
             result.shown_int = shown::measure(&mut int, &held_out);
@@ -357,6 +378,7 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
     report.per_genre_recall_float = per_genre_recall(&report.confusion_float);
     report.per_genre_recall_int = per_genre_recall(&report.confusion_int);
     report.new_artist_share = new_artist as f64 / scored.max(1) as f64;
+    report.calibration = calibration::calibrate(&held_out_windows);
     report.by_source = by_source;
     if data.teacher.is_some() {
         report.teacher = Some(TeacherFigures {
@@ -446,6 +468,30 @@ fn print_summary(r: &CvReport) {
         r.other_artist_clips,
         r.other_artist_int_correct,
         r.other_artist_clips
+    );
+    let nm = &r.no_music;
+    eprintln!(
+        "  no music: held-out music windows lost int {}/{}, float {}/{}; clips lost int {}/{}, \
+         float {}/{}",
+        nm.music_windows_lost_int,
+        nm.music_windows,
+        nm.music_windows_lost_float,
+        nm.music_windows,
+        nm.clips_lost_int,
+        nm.clips,
+        nm.clips_lost_float,
+        nm.clips
+    );
+    for k in &nm.kinds {
+        eprintln!(
+            "    {:<22} windows called music: int {}/{}, float {}/{}",
+            k.kind, k.music_int, k.windows, k.music_float, k.windows
+        );
+    }
+    let c = &r.calibration;
+    eprintln!(
+        "  calibration ({} held-out int windows): temperature {:.2}; ECE {:.3} before, {:.3} after",
+        c.windows, c.temperature, c.ece_before, c.ece_after
     );
     for (name, s) in [("float", &r.shown_float), ("int", &r.shown_int)] {
         let at: Vec<String> = shown::CHECKPOINTS_S

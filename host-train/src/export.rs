@@ -42,12 +42,20 @@ impl Exported {
     }
 }
 
-/// Copies the trained weights into a [`FloatModel`], calibrates on `train` and writes the blob.
+/// Copies the trained weights into a [`FloatModel`], with the head divided by `temperature`
+/// (the calibration, [`crate::calibration`]; 1 leaves it), calibrates the quantisation on
+/// `train` and writes the blob.
 ///
 /// # Errors
 /// Wrong tensor sizes, or a scale the blob cannot represent.
-pub fn export(trained: &Trained, train: &[&ClipFeatures]) -> Result<Exported> {
+pub fn export(trained: &Trained, train: &[&ClipFeatures], temperature: f64) -> Result<Exported> {
     let w = &trained.weights;
+    let scale = |v: &[f32]| -> Vec<f32> {
+        v.iter()
+            .map(|&x| (f64::from(x) / temperature) as f32)
+            .collect()
+    };
+    let (head_w, head_b) = (scale(&w.head_w), scale(&w.head_b));
     let params = TorchParams {
         norm_mean: &trained.norm.mean,
         norm_std: &trained.norm.std,
@@ -55,8 +63,8 @@ pub fn export(trained: &Trained, train: &[&ClipFeatures]) -> Result<Exported> {
         w_hh: w.layers.each_ref().map(|l| &l.w_hh[..]),
         b_ih: w.layers.each_ref().map(|l| &l.b_ih[..]),
         b_hh: w.layers.each_ref().map(|l| &l.b_hh[..]),
-        head_w: &w.head_w,
-        head_b: &w.head_b,
+        head_w: &head_w,
+        head_b: &head_b,
     };
     let mut float = Box::new(FloatModel::ZERO);
     float

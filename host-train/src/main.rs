@@ -15,6 +15,7 @@
 
 mod atomic;
 mod augment;
+mod calibration;
 mod capture;
 mod classify;
 mod cli;
@@ -24,6 +25,7 @@ mod device;
 mod eval;
 mod export;
 mod features;
+mod nomusic;
 mod report;
 mod robustness;
 mod shown;

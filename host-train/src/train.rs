@@ -32,6 +32,14 @@ pub const STRIDE: usize = WINDOW_FRAMES / 2;
 /// Hyper-parameters.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hyper {
+    /// Weight of the no-music terms (0: off): the largest logit of a music window is pushed
+    /// above `no_music_margin`, every logit of a window without music below −`no_music_margin`
+    /// (squared hinges), so that the device's rule "largest logit below 0" tells them apart.
+    pub no_music_weight: f64,
+    /// The margin of the no-music terms, in logits.
+    pub no_music_margin: f64,
+    /// Windows without music per training batch, as a share of the music windows.
+    pub no_music_share: f64,
     /// Share of the teacher's soft-label loss in the total (0: hard labels only).
     pub teacher_weight: f64,
     /// Temperature of the teacher's soft labels and of the student's matching softmax.
@@ -66,6 +74,9 @@ impl Hyper {
     /// From the validated command line.
     pub fn new(c: &crate::cli::TrainConfig) -> Self {
         Self {
+            no_music_weight: c.no_music_weight,
+            no_music_margin: 1.0,
+            no_music_share: 0.25,
             teacher_weight: if c.teacher { c.teacher_weight } else { 0.0 },
             teacher_temperature: c.teacher_temperature,
             genre_cap: 1.5,
@@ -390,13 +401,16 @@ fn mask_window(window: &mut [f32], p: f64, rng: &mut ChaCha8Rng) {
     }
 }
 
-/// Trains a model on `train` (features and genre of each clip).
+/// Trains a model on `train` (features and genre of each clip) and, when
+/// [`Hyper::no_music_weight`] is above 0, on `no_music` (frames of sounds without music).
 ///
 /// # Errors
 /// No training windows, or interrupted by Ctrl-C.
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     train: &[&ClipFeatures],
     labels: &[usize],
+    no_music: &[Vec<FeatureFrame>],
     teaching: Option<&Teaching>,
     val: Option<&Validation<'_>>,
     hyper: &Hyper,
@@ -435,6 +449,12 @@ pub fn train(
     bar.set_prefix(title.to_owned());
     let mut history = Vec::with_capacity(hyper.epochs);
     let mut xbuf = Vec::with_capacity(hyper.batch * WINDOW_FRAMES * N_FEATURES);
+    let no_music: Vec<&Vec<FeatureFrame>> = no_music
+        .iter()
+        .filter(|f| f.len() >= WINDOW_FRAMES)
+        .collect();
+    let learn_no_music = hyper.no_music_weight > 0.0 && !no_music.is_empty();
+    let mut nbuf = Vec::new();
     for epoch in 0..hyper.epochs {
         let started = std::time::Instant::now();
         // Cosine decay from lr to lr/20.
@@ -545,6 +565,34 @@ pub fn train(
                     hard * (1.0 - hyper.teacher_weight) + kd * hyper.teacher_weight
                 }
                 None => hard,
+            };
+            let loss = if learn_no_music {
+                let n = ((batch.len() as f64 * hyper.no_music_share).ceil() as usize).max(1);
+                nbuf.clear();
+                for _ in 0..n {
+                    let frames = no_music[rng.random_range(0..no_music.len())];
+                    let s = rng.random_range(0..=frames.len() - WINDOW_FRAMES);
+                    for frame in &frames[s..s + WINDOW_FRAMES] {
+                        norm.apply(frame, &mut nbuf);
+                    }
+                }
+                let xn = Tensor::from_slice(&nbuf)
+                    .view([n as i64, WINDOW_FRAMES as i64, N_FEATURES as i64])
+                    .to_device(device);
+                let margin = hyper.no_music_margin;
+                // Music: the largest logit above the margin; no music: all of them (their
+                // log-sum-exp, a smooth bound on the largest) below −margin.
+                let music = (-logits.amax(-1, false) + margin)
+                    .relu()
+                    .square()
+                    .mean(Kind::Float);
+                let quiet = (net.forward(&xn, true).logsumexp(-1, false) + margin)
+                    .relu()
+                    .square()
+                    .mean(Kind::Float);
+                loss + (music + quiet) * hyper.no_music_weight
+            } else {
+                loss
             };
             opt.backward_step_clip_norm(&loss, hyper.clip_norm);
             avg.update_average(&net, hyper.ema_decay);

@@ -15,8 +15,8 @@ or the shipped weights moved.
   the window readout.
 - decision.json: the running decision (core/src/decision.rs) after each of four sequences
   of 45+ window readouts (genre changes, noise, ties, values at the i32 rails).
-- pipeline.json, on the shipped weights/tinygenre.tgm: two synthesised signals (band.pcm,
-  quiet.pcm, 16 kHz mono i16 LE, made here with a fixed seed) go through genre-core's frontend
+- pipeline.json, on the shipped weights/tinygenre.tgm: three synthesised signals (band.pcm,
+  quiet.pcm, hush.pcm: silence; 16 kHz mono i16 LE, made here with a fixed seed) go through genre-core's frontend
   (the pcm-features binary; its f32 output is kept as *.features.f32 so the frontend's bits are
   pinned too), then through the reference's quantisation, engine, window rule and running
   decision.
@@ -59,6 +59,14 @@ def quiet_signal(rng):
     noise -= np.convolve(noise, np.ones(256) / 256, mode="same")
     y = 0.5 * chirp + noise
     return np.round(y * 327.68).astype(np.int16)
+
+
+def hush_signal(_rng):
+    """12.5 s (four whole windows) of silence: digital zeros, then +-1 LSB of dither from a
+    generator of its own (the other signals' draws stay what they were)."""
+    dither = np.random.default_rng(SEED + 3).integers(-1, 2, 2 * SAMPLES)
+    dither[: SAMPLES // 2] = 0
+    return dither.astype(np.int16)
 
 
 def frontend_features(pcm_path, features_path):
@@ -144,7 +152,7 @@ def engine_goldens(blob, rng):
 
 def pipeline_goldens(blob, rng):
     signals = []
-    for name, make in (("band", band_signal), ("quiet", quiet_signal)):
+    for name, make in (("band", band_signal), ("quiet", quiet_signal), ("hush", hush_signal)):
         pcm = make(rng)
         pcm_path = OUT / f"{name}.pcm"
         features_path = OUT / f"{name}.features.f32"
@@ -157,9 +165,10 @@ def pipeline_goldens(blob, rng):
     return dict(blob="weights/tinygenre.tgm", blob_crc32=blob.crc32, signals=signals)
 
 
-def decision_goldens(rng):
+def decision_goldens(rng, quiet_rng):
     """Window readouts with genre changes, noise, ties and extreme values, and the running
-    decision after each."""
+    decision after each; in cases 1 and 2, runs of 1-5 windows without music among them (their
+    readouts never enter the decision)."""
     sequences = []
     for case in range(4):
         logits = []
@@ -175,10 +184,19 @@ def decision_goldens(rng):
                     row[genre] += int(rng.integers(0, 4 * 65536))
                 logits.append(row)
             genre = int(rng.integers(0, c.N_GENRES))
+        music = [True] * len(logits)
+        if case in (1, 2):
+            # A generator of its own, so that the readouts stayed what they were.
+            at = int(quiet_rng.integers(2, 8))
+            while at < len(music):
+                run = int(quiet_rng.integers(1, 6))
+                music[at : at + run] = [False] * len(music[at : at + run])
+                at += run + int(quiet_rng.integers(3, 12))
         running = ref.RunningDecision()
-        sequences.append(dict(logits=logits, running=[running.push(l) for l in logits]))
+        decisions = [running.push(l) if m else running.pass_() for l, m in zip(logits, music)]
+        sequences.append(dict(logits=logits, music=music, running=decisions))
     return dict(running_windows=c.RUNNING_WINDOWS, switch_margin_q16=c.SWITCH_MARGIN_Q16,
-                sequences=sequences)
+                no_music_reset_windows=c.NO_MUSIC_RESET_WINDOWS, sequences=sequences)
 
 
 def dump(path, value):
@@ -196,7 +214,8 @@ def main():
     shipped = ref.Blob((ROOT / "weights" / "tinygenre.tgm").read_bytes())
     dump(OUT / "pipeline.json", pipeline_goldens(shipped, rng))
     # A generator of its own, so that adding these left the other goldens byte for byte.
-    dump(OUT / "decision.json", decision_goldens(np.random.default_rng(SEED + 1)))
+    dump(OUT / "decision.json", decision_goldens(np.random.default_rng(SEED + 1),
+                                                np.random.default_rng(SEED + 2)))
     print(f"wrote {OUT}/engine.json, pipeline.json and decision.json", file=sys.stderr)
 
 

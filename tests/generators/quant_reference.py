@@ -242,10 +242,29 @@ class RunningDecision:
     def __init__(self):
         self.recent = []
         self.shown = None
+        self.quiet = 0
 
     LOGIT_LIMIT_Q16 = 2**26
 
+    def _means(self):
+        n = max(len(self.recent), 1)
+        sums = [sum(r[g] for r in self.recent) for g in range(c.N_GENRES)]
+        mean = []
+        for v in sums:
+            q = (abs(v) + n // 2) // n
+            mean.append(q if v >= 0 else -q)
+        return mean
+
+    def pass_(self):
+        """A window without music: after NO_MUSIC_RESET_WINDOWS in a row, forget everything."""
+        self.quiet = min(self.quiet + 1, 255)
+        if self.quiet >= c.NO_MUSIC_RESET_WINDOWS:
+            self.recent = []
+            self.shown = None
+        return dict(genre=self.shown, windows=len(self.recent), mean_logits=self._means())
+
     def push(self, logits):
+        self.quiet = 0
         clamped = [max(-self.LOGIT_LIMIT_Q16, min(self.LOGIT_LIMIT_Q16, v)) for v in logits]
         self.recent = (self.recent + [clamped])[-c.RUNNING_WINDOWS :]
         n = len(self.recent)
@@ -253,31 +272,40 @@ class RunningDecision:
         best = max(range(c.N_GENRES), key=lambda g: (sums[g], -g))
         if self.shown is None or sums[best] - sums[self.shown] > c.SWITCH_MARGIN_Q16 * n:
             self.shown = best
-        mean = []
-        for v in sums:
-            q = (abs(v) + n // 2) // n
-            mean.append(q if v >= 0 else -q)
-        return dict(genre=self.shown, windows=n, mean_logits=mean)
+        return dict(genre=self.shown, windows=n, mean_logits=self._means())
 
 
 def relative_level(frames):
     """Model input: MFCC c0 minus its running mean (EMA, factor 2^-LEVEL_MEAN_SHIFT, started at
-    the first c0), in f32 operations as core/src/level.rs specifies."""
+    the first c0), in f32 operations as core/src/level.rs specifies; and the running mean after
+    each frame (the stream's level)."""
     alpha = np.float32(2.0 ** -c.LEVEL_MEAN_SHIFT)
     out = np.array(frames, dtype=np.float32)
+    levels = []
     mean = None
     for t in range(len(out)):
         c0 = np.float32(out[t][c.MFCC_OFFSET])
         mean = c0 if mean is None else np.float32(mean + np.float32(np.float32(c0 - mean) * alpha))
+        levels.append(mean)
         out[t][c.MFCC_OFFSET] = np.float32(c0 - mean)
-    return out
+    return out, levels
+
+
+def heard(loudest_level, logits):
+    """Silence below SILENCE_C0 (the stream's highest level in the window), else no music when
+    the largest logit is below NO_MUSIC_BELOW_Q16, else music (core/src/stream.rs)."""
+    if loudest_level < np.float32(c.SILENCE_C0):
+        return "silence"
+    if max(logits) < c.NO_MUSIC_BELOW_Q16:
+        return "no-music"
+    return "music"
 
 
 def windows(blob, frames):
     """The device's rule on the stream's frames (c0 made relative first): consecutive
     non-overlapping windows of WINDOW_FRAMES frames from the start, a fresh state each, readout
     at the window's end; a partial window is dropped; the running decision after each window."""
-    frames = relative_level(frames)
+    frames, levels = relative_level(frames)
     engine = Engine(blob)
     running = RunningDecision()
     out = []
@@ -287,8 +315,9 @@ def windows(blob, frames):
             engine.step(blob.quantize_input(frame))
         logits = engine.window_logits()
         top1 = max(range(c.N_GENRES), key=lambda g: (logits[g], -g))
-        decision = running.push(logits)
-        decision["label"] = blob.labels[decision["genre"]]
+        what = heard(max(levels[start : start + c.WINDOW_FRAMES]), logits)
+        decision = running.push(logits) if what == "music" else running.pass_()
+        decision["label"] = "no-music" if decision["genre"] is None else blob.labels[decision["genre"]]
         out.append(dict(index=len(out), top1=top1, label=blob.labels[top1], logits=logits,
-                        running=decision))
+                        heard=what, running=decision))
     return out

@@ -1,5 +1,5 @@
 //! PCM to window logits through the shared streaming classifier (`genre_core::stream`), exact:
-//! two synthesised signals (`tests/golden/quant/*.pcm`) through
+//! three synthesised signals (one of them silence) (`tests/golden/quant/*.pcm`) through
 //! genre-core's frontend (its f32 features pinned bit for bit in `*.features.f32`) and the
 //! integer engine with the shipped weights, against `pipeline.json`, which
 //! `tests/generators/gen_quant_goldens.py` computes with its independent reference of the
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use genre_core::config::{FeatureFrame, N_FEATURES};
 use genre_core::format::{crc32, Model};
 use genre_core::frontend::Frontend;
-use genre_core::stream::{argmax, Stream, WindowRule};
+use genre_core::stream::{argmax, Heard, Stream, WindowRule};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -35,12 +35,13 @@ struct Window {
     top1: usize,
     label: String,
     logits: Vec<i32>,
+    heard: String,
     running: Running,
 }
 
 #[derive(Deserialize)]
 struct Running {
-    genre: usize,
+    genre: Option<usize>,
     label: String,
     windows: u8,
     mean_logits: Vec<i32>,
@@ -127,8 +128,14 @@ fn stream_windows_of_the_shipped_weights_are_exact_in_blocks_of_any_size() {
                 assert_eq!(w.index, want.index, "{at}");
                 assert_eq!(&w.logits[..], &want.logits[..], "{at}");
                 assert_eq!(w.top1, want.top1, "{at}");
+                assert_eq!(w.heard.name(), want.heard, "{at}");
                 let logits: Vec<String> = want.logits.iter().map(i32::to_string).collect();
-                let line = format!("window {} {} {}", want.index, want.label, logits.join(" "));
+                let label = if want.heard == "music" {
+                    &want.label
+                } else {
+                    &want.heard
+                };
+                let line = format!("window {} {label} {}", want.index, logits.join(" "));
                 assert_eq!(w.line(&m).to_string(), line, "{at}");
                 let run = &want.running;
                 assert_eq!(
@@ -146,6 +153,13 @@ fn stream_windows_of_the_shipped_weights_are_exact_in_blocks_of_any_size() {
                     means.join(" ")
                 );
                 assert_eq!(r.line(&m).to_string(), line, "{at}");
+            }
+            if s.name == "hush" {
+                // Silence: no window is music, and the decision shows no genre.
+                assert!(got.iter().all(|(w, _)| w.heard == Heard::Silence));
+                assert!(got.iter().all(|(_, r)| r.genre.is_none()));
+            } else {
+                assert!(got.iter().all(|(w, _)| w.heard != Heard::Silence));
             }
             let costs = stream.costs();
             assert_eq!(costs.frames as usize, s.frames);

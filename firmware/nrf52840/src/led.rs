@@ -48,9 +48,10 @@ impl RgbLed {
         led
     }
 
-    /// Shows the colour of genre `genre` (indices past the table wrap around).
-    pub fn show(&mut self, genre: usize) {
-        self.set(COLOURS[genre % N_GENRES]);
+    /// Shows the colour of genre `genre` (indices past the table wrap around), or goes dark
+    /// for `None` (no music).
+    pub fn show(&mut self, genre: Option<usize>) {
+        self.set(genre.map_or([0, 0, 0], |g| COLOURS[g % N_GENRES]));
     }
 
     /// Lights each colour for `value / 255` of the PWM period. With normal polarity the pin is

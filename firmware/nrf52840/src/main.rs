@@ -76,30 +76,32 @@ async fn main(_spawner: Spawner) {
         .run_task_sampler(BUFFERS.take(), |block| {
             stream.push(&model, block, &(), |window, running| {
                 let percent = |logits, genre: usize| (probabilities(logits)[genre] * 100.0) as u32;
-                let window_confidence = percent(&window.logits, window.top1);
-                let running_confidence = percent(&running.mean_logits, running.genre);
-                if running.is_settled() {
-                    info!(
-                        "window {}: {} ({}%) | last 30 s: {} ({}%)",
+                match (window.heard.is_music(), running.genre) {
+                    (true, _) => info!(
+                        "window {}: {} ({}%)",
                         window.index,
                         model.label(window.top1),
-                        window_confidence,
-                        model.label(running.genre),
-                        running_confidence
-                    );
-                } else {
-                    info!(
-                        "window {}: {} ({}%) | still listening ({}/{} windows): {} so far ({}%)",
-                        window.index,
-                        model.label(window.top1),
-                        window_confidence,
+                        percent(&window.logits, window.top1)
+                    ),
+                    (false, _) => info!("window {}: {}", window.index, window.heard.name()),
+                }
+                match running.genre {
+                    None => info!("  no music"),
+                    Some(genre) if running.is_settled() => info!(
+                        "  last 30 s: {} ({}%)",
+                        model.label(genre),
+                        percent(&running.mean_logits, genre)
+                    ),
+                    Some(genre) => info!(
+                        "  still listening ({}/{} windows): {} so far ({}%)",
                         running.windows,
                         RUNNING_WINDOWS,
-                        model.label(running.genre),
-                        running_confidence
-                    );
+                        model.label(genre),
+                        percent(&running.mean_logits, genre)
+                    ),
                 }
-                // The LED shows the running decision, which changes only with a clear lead.
+                // The LED shows the running decision, which changes only with a clear lead, and
+                // goes dark when there is no music.
                 led.show(running.genre);
             });
             SamplerState::Sampled
