@@ -82,11 +82,15 @@ fn logits(v: &serde_json::Value) -> [i32; N_GENRES] {
 
 #[test]
 fn listen_stdin_prints_the_golden_windows_and_running_decisions() {
-    for signal in ["band", "quiet"] {
+    for (signal, seconds) in [("band", 6.25), ("quiet", 6.25), ("hush", 12.5)] {
         let pcm = std::fs::read(workspace().join(format!("tests/golden/quant/{signal}.pcm")))
             .expect("golden PCM");
         let windows = golden_windows(signal);
-        assert_eq!(windows.len(), 2, "6.25 s: two whole windows");
+        assert_eq!(
+            windows.len() as f64,
+            (seconds / 3.008f64).floor(),
+            "whole windows"
+        );
         let o = run_with_stdin(&["listen", "--stdin"], &pcm, pcm.len());
         assert!(o.status.success(), "{}", text(&o.stderr));
         let out = text(&o.stdout);
@@ -100,13 +104,17 @@ fn listen_stdin_prints_the_golden_windows_and_running_decisions() {
             let p = probabilities(&logits(&w["logits"]));
             let top1 = usize::try_from(w["top1"].as_u64().expect("top1")).expect("usize");
             let label = w["label"].as_str().expect("label");
-            assert_eq!(
-                window,
-                format!("{time} window {i}: {label} {:.1}%", 100.0 * p[top1]),
-                "{signal}"
-            );
+            let heard = match w["heard"].as_str().expect("heard") {
+                "music" => format!("{label} {:.1}%", 100.0 * p[top1]),
+                other => format!("no music ({})", other.replace('-', " ")),
+            };
+            assert_eq!(window, format!("{time} window {i}: {heard}"), "{signal}");
             let r = &w["running"];
-            let genre = usize::try_from(r["genre"].as_u64().expect("genre")).expect("usize");
+            let Some(genre) = r["genre"].as_u64() else {
+                assert_eq!(running, "no music", "{signal}");
+                continue;
+            };
+            let genre = usize::try_from(genre).expect("usize");
             let confidence = 100.0 * probabilities(&logits(&r["mean_logits"]))[genre];
             let n = r["windows"].as_u64().expect("windows");
             assert_eq!(
@@ -118,7 +126,11 @@ fn listen_stdin_prints_the_golden_windows_and_running_decisions() {
                 "{signal}"
             );
         }
-        assert!(text(&o.stderr).contains("end of input after 6.25 s: 2 window(s)"));
+        let summary = format!(
+            "end of input after {seconds:.2} s: {} window(s)",
+            windows.len()
+        );
+        assert!(text(&o.stderr).contains(&summary), "{}", text(&o.stderr));
         // However the pipe splits the bytes (odd pieces split samples), the same lines.
         let again = run_with_stdin(&["listen", "--stdin"], &pcm, 1001);
         assert_eq!(text(&again.stdout), out, "{signal} in pieces of 1001 bytes");
@@ -289,11 +301,24 @@ fn write_wav(path: &Path, pcm: &[i16]) {
     std::fs::write(path, wav).expect("write WAV");
 }
 
-/// The `window` and `running` lines of `predict --window-logits`: (top-1, Q16 logits) and
-/// (genre, windows, mean Q16 logits) per window.
-#[allow(clippy::type_complexity)]
-fn window_lines(out: &str) -> Vec<((usize, [i32; N_GENRES]), (usize, u64, [i32; N_GENRES]))> {
-    let genre = |label: &str| GENRES.iter().position(|g| *g == label).expect(label);
+/// One `window` line of `predict --window-logits`: top-1, Q16 logits, and whether it heard
+/// music.
+struct WindowLine {
+    top: usize,
+    logits: [i32; N_GENRES],
+    music: bool,
+}
+
+/// One `running` line: the genre shown (`None`: no music), windows, mean Q16 logits.
+struct RunningLine {
+    genre: Option<usize>,
+    windows: u64,
+    means: [i32; N_GENRES],
+}
+
+/// The `window` and `running` lines of `predict --window-logits`, in pairs.
+fn window_lines(out: &str) -> Vec<(WindowLine, RunningLine)> {
+    let genre = |label: &str| GENRES.iter().position(|g| *g == label);
     let values = |t: &[&str]| -> [i32; N_GENRES] {
         let v: Vec<i32> = t.iter().map(|x| x.parse().expect("i32")).collect();
         v.try_into().expect("10 values")
@@ -312,28 +337,44 @@ fn window_lines(out: &str) -> Vec<((usize, [i32; N_GENRES]), (usize, u64, [i32; 
             assert_eq!(r.len(), 4 + N_GENRES, "{}", pair[1]);
             let logits = values(&w[3..]);
             let top = (0..N_GENRES).fold(0, |b, g| if logits[g] > logits[b] { g } else { b });
-            assert_eq!(genre(w[2]), top, "{}", pair[0]);
+            let music = !matches!(w[2], "silence" | "no-music");
+            if music {
+                assert_eq!(genre(w[2]), Some(top), "{}", pair[0]);
+            }
             let (n, of) = r[3].split_once('/').expect("n/10");
             assert_eq!(of, RUNNING_WINDOWS.to_string());
+            assert!(r[2] == "no-music" || genre(r[2]).is_some(), "{}", pair[1]);
             (
-                (top, logits),
-                (genre(r[2]), n.parse().expect("n"), values(&r[4..])),
+                WindowLine { top, logits, music },
+                RunningLine {
+                    genre: genre(r[2]),
+                    windows: n.parse().expect("n"),
+                    means: values(&r[4..]),
+                },
             )
         })
         .collect()
 }
 
-/// Genre index and probabilities of the mean log-probability over `windows`' logits.
-fn mean_decision(windows: &[[i32; N_GENRES]]) -> (usize, [f32; N_GENRES]) {
+/// Genre index and probabilities of the mean log-probability over the music windows of
+/// `windows`; `None` when fewer than half of them heard music (`predict`'s rule).
+fn mean_decision(windows: &[&WindowLine]) -> Option<(usize, [f32; N_GENRES])> {
+    let music: Vec<&&WindowLine> = windows.iter().filter(|w| w.music).collect();
+    if 2 * music.len() < windows.len() {
+        return None;
+    }
     let mut sum = [0f64; N_GENRES];
-    for l in windows {
-        for (s, v) in sum.iter_mut().zip(log_softmax(&dequantize_logits(l))) {
+    for w in &music {
+        for (s, v) in sum
+            .iter_mut()
+            .zip(log_softmax(&dequantize_logits(&w.logits)))
+        {
             *s += f64::from(v);
         }
     }
-    let mean: [f32; N_GENRES] = sum.map(|s| (s / windows.len() as f64) as f32);
+    let mean: [f32; N_GENRES] = sum.map(|s| (s / music.len() as f64) as f32);
     let best = (0..N_GENRES).fold(0, |b, g| if mean[g] > mean[b] { g } else { b });
-    (best, softmax(&mean))
+    Some((best, softmax(&mean)))
 }
 
 fn close(a: f64, b: f32) -> bool {
@@ -364,11 +405,13 @@ fn timeline_segments_are_the_mean_of_their_windows() {
     let o = run(&["predict", "--timeline", "--json", &file]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
-    let logits: Vec<[i32; N_GENRES]> = windows.iter().map(|w| w.0 .1).collect();
-    let (whole, probs) = mean_decision(&logits);
+    let all: Vec<&WindowLine> = windows.iter().map(|w| &w.0).collect();
+    // Classical, metal and jazz are music: a genre for the whole file.
+    let (whole, probs) = mean_decision(&all).expect("music");
     assert_eq!(v["genre"], GENRES[whole]);
     assert!(close(v["top3"][0][1].as_f64().expect("p"), probs[whole]));
     assert_eq!(v["windows"], 29);
+    assert_eq!(v["music_windows"], all.iter().filter(|w| w.music).count());
     let timeline = v["timeline"].as_array().expect("timeline");
     assert_eq!(timeline.len(), 3);
     for (k, segment) in timeline.iter().enumerate() {
@@ -378,20 +421,21 @@ fn timeline_segments_are_the_mean_of_their_windows() {
         let seconds = |key: &str| segment[key].as_f64().expect("seconds");
         assert!((seconds("start_s") - from as f64 * 3.008).abs() < 1e-9);
         assert!((seconds("end_s") - to as f64 * 3.008).abs() < 1e-9);
-        let (genre, probs) = mean_decision(&logits[from..to]);
+        let (genre, probs) = mean_decision(&all[from..to]).expect("music");
         assert_eq!(segment["genre"], GENRES[genre], "segment {k}");
         assert!(close(
             segment["confidence"].as_f64().expect("c"),
             probs[genre]
         ));
         // The running decision after the segment's last window, as the device shows it.
-        let (r_genre, r_windows, r_mean) = windows[to - 1].1;
+        let r = &windows[to - 1].1;
         let running = &segment["running"];
+        let r_genre = r.genre.expect("music was heard");
         assert_eq!(running["genre"], GENRES[r_genre]);
-        assert_eq!(running["windows"], r_windows);
+        assert_eq!(running["windows"], r.windows);
         assert!(close(
             running["confidence"].as_f64().expect("c"),
-            probabilities(&r_mean)[r_genre]
+            probabilities(&r.means)[r_genre]
         ));
     }
     assert_eq!(v["running"], timeline[2]["running"], "the end of the file");
@@ -478,8 +522,13 @@ fn window_logits_and_features_csv_shapes() {
         frames.len() / WINDOW_FRAMES,
         "non-overlapping, partial tail dropped"
     );
-    // Running decision after the first window: that window alone.
-    assert_eq!(windows[0].1, (windows[0].0 .0, 1, windows[0].0 .1));
+    // Running decision after the first window: that window alone (when it heard music).
+    let (w, r) = &windows[0];
+    if w.music {
+        assert_eq!((r.genre, r.windows, r.means), (Some(w.top), 1, w.logits));
+    } else {
+        assert_eq!((r.genre, r.windows), (None, 0));
+    }
 }
 
 #[test]
@@ -580,4 +629,237 @@ fn help_explains_the_decision_and_the_inputs() {
     for command in ["predict", "listen", "features"] {
         assert!(help.contains(command), "{help}");
     }
+}
+
+/// Deterministic uniform noise in −1…1 (a 64-bit LCG), so the test needs no RNG crate.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+}
+
+/// `x` scaled to an RMS of `db` dBFS, as 16-bit PCM.
+fn at_dbfs(x: &[f64], db: f64) -> Vec<i16> {
+    let rms = (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64).sqrt();
+    let gain = if rms > 0.0 {
+        32767.0 * 10f64.powf(db / 20.0) / rms
+    } else {
+        0.0
+    };
+    x.iter()
+        .map(|v| (v * gain).round().clamp(-32768.0, 32767.0) as i16)
+        .collect()
+}
+
+/// 30 s of signal `k` (0..10) of a kind of sound without music, written here apart from
+/// host-train's generator (`nomusic.rs`), at levels from quiet to loud.
+fn no_music_signal(kind: &str, k: usize) -> Vec<i16> {
+    const N: usize = 30 * 16_000;
+    let mut rng = Lcg(0x5eed_0000 + k as u64);
+    let t = |i: usize| i as f64 / 16_000.0;
+    let tau = std::f64::consts::TAU;
+    let level = -60.0 + 5.0 * k as f64;
+    let white: Vec<f64> = (0..N).map(|_| rng.next()).collect();
+    match kind {
+        "silence" => (0..N)
+            .map(|i| if k % 2 == 0 { 0 } else { (i % 3) as i16 - 1 })
+            .collect(),
+        "quiet room" => at_dbfs(&white, -80.0 + 2.0 * k as f64),
+        "white" => at_dbfs(&white, level),
+        "brown" => {
+            let mut y = 0.0;
+            let x: Vec<f64> = white
+                .iter()
+                .map(|w| {
+                    y = 0.995 * y + w;
+                    y
+                })
+                .collect();
+            at_dbfs(&x, level)
+        }
+        "pink" => {
+            // Paul Kellet's economy pink filter.
+            let (mut b0, mut b1, mut b2) = (0.0, 0.0, 0.0);
+            let x: Vec<f64> = white
+                .iter()
+                .map(|w| {
+                    b0 = 0.99765 * b0 + w * 0.0990460;
+                    b1 = 0.96300 * b1 + w * 0.2965164;
+                    b2 = 0.57000 * b2 + w * 1.0526913;
+                    b0 + b1 + b2 + w * 0.1848
+                })
+                .collect();
+            at_dbfs(&x, level)
+        }
+        "hum" => {
+            let f0 = if k % 2 == 0 { 50.0 } else { 60.0 };
+            let x: Vec<f64> = (0..N)
+                .map(|i| {
+                    (1..=6)
+                        .map(|h| (tau * f0 * h as f64 * t(i)).sin() / h as f64)
+                        .sum()
+                })
+                .collect();
+            at_dbfs(&x, level)
+        }
+        "fan" => {
+            // White noise through a one-pole low-pass at ~1.5 kHz and a high-pass at ~100 Hz.
+            let (mut lp, mut hp_in, mut hp) = (0.0, 0.0, 0.0);
+            let x: Vec<f64> = white
+                .iter()
+                .map(|w| {
+                    lp += 0.45 * (w - lp);
+                    hp = 0.96 * (hp + lp - hp_in);
+                    hp_in = lp;
+                    hp
+                })
+                .collect();
+            at_dbfs(&x, level)
+        }
+        "tone" => {
+            let f = 110.0 * 1.5f64.powi(k as i32);
+            at_dbfs(
+                &(0..N).map(|i| (tau * f * t(i)).sin()).collect::<Vec<_>>(),
+                level,
+            )
+        }
+        "sweep" => {
+            // A logarithmic sweep 100 Hz to 7 kHz, repeated every 5 s.
+            let mut phase = 0.0;
+            let x: Vec<f64> = (0..N)
+                .map(|i| {
+                    let u = (t(i) % 5.0) / 5.0;
+                    phase += tau * 100.0 * 70f64.powf(u) / 16_000.0;
+                    phase.sin()
+                })
+                .collect();
+            at_dbfs(&x, level)
+        }
+        "clicks" => {
+            let period = 16_000 / (1 + k);
+            let x: Vec<f64> = (0..N)
+                .map(|i| {
+                    if i % period < 8 {
+                        1.0
+                    } else {
+                        0.001 * white[i]
+                    }
+                })
+                .collect();
+            at_dbfs(&x, level)
+        }
+        other => panic!("no generator for {other}"),
+    }
+}
+
+#[test]
+fn predict_and_listen_hear_no_music_in_sounds_without_music() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for kind in [
+        "silence",
+        "quiet room",
+        "white",
+        "pink",
+        "brown",
+        "hum",
+        "fan",
+        "tone",
+        "sweep",
+        "clicks",
+    ] {
+        let files: Vec<String> = (0..10)
+            .map(|k| {
+                let path = dir
+                    .path()
+                    .join(format!("{}-{k}.wav", kind.replace(' ', "-")));
+                write_wav(&path, &no_music_signal(kind, k));
+                path.display().to_string()
+            })
+            .collect();
+        // Windows: every window line of the device's report, per kind.
+        let mut args = vec!["predict", "--window-logits"];
+        args.extend(files.iter().map(String::as_str));
+        let o = run(&args);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let windows = window_lines(&text(&o.stdout));
+        let music = windows.iter().filter(|(w, _)| w.music).count();
+        assert_eq!(windows.len(), 10 * 9, "{kind}: nine windows in 30 s");
+        // At least 99 % of the windows are no music (at most 0.9 of 90: none).
+        assert_eq!(
+            music,
+            0,
+            "{kind}: {music} of {} windows called music",
+            windows.len()
+        );
+        // Files: no genre, the reason, and success (a result, not an error).
+        let mut args = vec!["predict", "--json"];
+        args.extend(files.iter().map(String::as_str));
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{kind}: {}", text(&o.stderr));
+        for line in text(&o.stdout).lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+            assert!(
+                v["genre"].is_null() && v["confidence"].is_null(),
+                "{kind}: {v}"
+            );
+            let reason = v["reason"].as_str().expect("a reason");
+            assert!(reason == "silence" || reason == "no music", "{v}");
+            assert_eq!(v["music_windows"], 0, "{v}");
+            assert_eq!(v["top3"], serde_json::json!([]), "{v}");
+        }
+        let o = run(&["predict", &files[0]]);
+        assert!(o.status.success());
+        assert!(
+            text(&o.stdout).contains(": no music ("),
+            "{}",
+            text(&o.stdout)
+        );
+    }
+    // Digital silence through `listen`: every window and the running decision say so.
+    let silence: Vec<u8> = vec![0; 2 * 16_000 * 10];
+    let o = run_with_stdin(&["listen", "--stdin"], &silence, silence.len());
+    assert!(o.status.success());
+    let out = text(&o.stdout);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        out.lines()
+            .all(|l| l.ends_with(": no music (silence) | running: no music")),
+        "{out}"
+    );
+}
+
+#[test]
+fn no_clip_of_the_126_is_taken_for_no_music() {
+    let Some(data) = gtzan() else { return };
+    let mut files: Vec<String> = std::fs::read_dir(data.join("genres"))
+        .expect("genres/")
+        .flat_map(|genre| std::fs::read_dir(genre.expect("entry").path()).expect("genre dir"))
+        .map(|f| f.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 126);
+    let mut args = vec!["predict", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let o = run(&args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (mut windows, mut music) = (0, 0);
+    for line in text(&o.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+        assert!(v["genre"].is_string(), "{v}");
+        windows += v["windows"].as_u64().expect("windows");
+        music += v["music_windows"].as_u64().expect("music windows");
+    }
+    // At most 2 % of the windows are lost to the no-music rule.
+    assert!(
+        50 * (windows - music) <= windows,
+        "{music} of {windows} windows are music"
+    );
 }
