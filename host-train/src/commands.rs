@@ -24,6 +24,7 @@ const CV_REPORT: &str = "cv-report.json";
 const CONFUSION_PNG: &str = "confusion.png";
 const CURVES_PNG: &str = "learning-curves.png";
 const DEVICE_PNG: &str = "device-and-capture.png";
+const RELIABILITY_PNG: &str = "reliability.png";
 
 /// Training sounds without music per kind, and their length (s).
 const NO_MUSIC_PER_KIND: usize = 24;
@@ -169,6 +170,7 @@ fn write_cv_plots(
         ],
     )?;
     report::plot_device_and_capture(&cfg.out.join(DEVICE_PNG), cv)?;
+    report::plot_reliability(&cfg.out.join(RELIABILITY_PNG), &cv.calibration)?;
     report::plot_learning_curves(&cfg.out.join(CURVES_PNG), &cv.histories, final_history)
 }
 

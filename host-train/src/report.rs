@@ -531,3 +531,83 @@ pub fn plot_device_and_capture(path: &Path, cv: &CvReport) -> Result<()> {
         )
     })
 }
+
+/// Reliability diagram of the held-out windows: accuracy against confidence per bin, before
+/// and after the temperature, with the diagonal a calibrated model follows.
+///
+/// # Errors
+/// Drawing or writing fails.
+pub fn plot_reliability(path: &Path, c: &crate::calibration::CalibrationReport) -> Result<()> {
+    render_png(path, (640, 560), |root| {
+        let e = |e: DrawingAreaErrorKind<_>| anyhow!("{e:?}");
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "Confidence of {} held-out windows (integer engine)",
+                    c.windows
+                ),
+                ("sans-serif", 17),
+            )
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(52)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("top probability shown (bin mean)")
+            .y_desc("share of those windows right")
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(e)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, 0.0), (1.0, 1.0)],
+                6,
+                4,
+                RGBColor(120, 120, 120).stroke_width(1),
+            ))
+            .map_err(e)?
+            .label("calibrated")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], RGBColor(120, 120, 120)));
+        let series = [
+            (
+                &c.bins_before,
+                RGBColor(214, 39, 40),
+                format!("before (ECE {:.3})", c.ece_before),
+            ),
+            (
+                &c.bins_after,
+                RGBColor(31, 119, 180),
+                format!(
+                    "temperature {:.2}, other folds' (ECE {:.3})",
+                    c.temperature, c.ece_after
+                ),
+            ),
+        ];
+        for (bins, colour, label) in series {
+            let points: Vec<(f64, f64)> = bins
+                .iter()
+                .filter(|b| b.windows > 0)
+                .map(|b| (b.confidence, b.accuracy))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+                .map_err(e)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 4, colour.filled())))
+                .map_err(e)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.9))
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(e)?;
+        Ok(())
+    })
+}
