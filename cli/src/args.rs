@@ -35,17 +35,23 @@ pub enum Command {
 const PREDICT_ABOUT: &str = "\
 Predict the genre of audio files: the top 3 genres per file, with their probabilities.
 
-The file's decision is the mean log-probability over all its windows: the consecutive,
+The file's decision is the mean log-probability over its music windows: the consecutive,
 non-overlapping 94-frame windows (3.008 s each) that the device classifies, counted from the
 start; a trailing partial window is left out, so a file needs at least 3.008 s of audio.
+Each window is music, silence (the level stays below about -76 dBFS) or no music (the
+model's every logit is below 0: noise, hum, fans, tones, ...). A file whose windows are
+under half music gets no genre: \"no music\" and why (exit status 0). The probabilities are
+calibrated on held-out folds.
 Files of any length are read as a stream in constant memory. Several files are classified in
 parallel and printed in the order given; a file that fails is reported (stderr, or an
 \"error\" object with --json) and the exit status is then 1.";
 
 const LISTEN_ABOUT: &str = "\
 Classify live audio through the same stream as the device: after every 3.008 s window, print
-its genre and confidence and the running decision (the mean over the last 10 windows, 30 s,
-with hysteresis; \"still listening (n/10)\" until 10 windows have been heard).
+its genre and confidence and the running decision (the mean over the last 10 music windows,
+30 s, with hysteresis; \"still listening (n/10)\" until 10 have been heard). A window of
+silence or other sound without music prints \"no music\" and is left out of the running
+decision; after 3 in a row (9 s) the running decision forgets and says \"no music\".
 
 --stdin reads raw 16 kHz mono signed 16-bit little-endian PCM until end of input, e.g.
     arecord -q -r 16000 -f S16_LE -c 1 | tinygenre listen --stdin
@@ -68,9 +74,10 @@ pub struct PredictArgs {
     /// Weights blob written by `host-train train` [default: the built-in weights/tinygenre.tgm].
     #[arg(long, value_name = "BLOB")]
     pub weights: Option<PathBuf>,
-    /// One JSON object per line and file: {"file", "genre", "top3": [[label, probability], …],
-    /// "seconds", "windows"} (with --timeline also "timeline" and "running"), or
-    /// {"file", "error"}.
+    /// One JSON object per line and file: {"file", "genre", "confidence", "music_windows",
+    /// "top3": [[label, probability], …], "seconds", "windows"} (with --timeline also
+    /// "timeline" and "running"), or {"file", "error"}. Without music: "genre" and
+    /// "confidence" null, "reason" ("silence" or "no music"), "top3" empty.
     #[arg(long, conflicts_with = "window_logits")]
     pub json: bool,
     /// Also the genre and confidence of every 30 s segment (10 windows, mean log-probability)
@@ -80,8 +87,10 @@ pub struct PredictArgs {
     pub timeline: bool,
     /// Print exactly what the firmware prints, one file after the other: for each window
     /// `window <index> <top1> <l0> … <l9>` (the integer engine's Q16 logits of the mean
-    /// top-layer state over frames 47..93), then `running <index> <genre> <n>/10 <m0> … <m9>`
-    /// (the running decision's mean Q16 logits). A file shorter than one window prints nothing.
+    /// top-layer state over frames 47..93; `silence` or `no-music` in place of top1 for a
+    /// window without music), then `running <index> <genre> <n>/10 <m0> … <m9>` (the running
+    /// decision's mean Q16 logits; `no-music` for no genre). A file shorter than one window
+    /// prints nothing.
     #[arg(long)]
     pub window_logits: bool,
 }

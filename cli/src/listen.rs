@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use genre_core::config::SAMPLE_RATE_HZ;
 use genre_core::decision::Running;
 use genre_core::format::Model;
-use genre_core::stream::{Stream, Window};
+use genre_core::stream::{Heard, Stream, Window};
 
 use crate::args::ListenArgs;
 use crate::decide::{clock, running_text, WINDOW_SECONDS};
@@ -82,7 +82,8 @@ impl<'m, W: Write> Reporter<'m, W> {
 }
 
 /// `0:06 window 1: rock 62.1% | running: rock 58.0%, still listening (2/10)`, or `0:09 window
-/// 2: no music (silence) | running: no music`: the time is the window's end.
+/// 2: no music (silence) | running: no music` (`no music` alone when it is not silence): the
+/// time is the window's end.
 fn window_text(model: &Model<'_>, window: &Window, running: &Running) -> String {
     let heard = if window.heard.is_music() {
         let probs = genre_core::quant::probabilities(&window.logits);
@@ -91,8 +92,10 @@ fn window_text(model: &Model<'_>, window: &Window, running: &Running) -> String 
             model.label(window.top1),
             100.0 * probs[window.top1]
         )
+    } else if window.heard == Heard::Silence {
+        "no music (silence)".to_owned()
     } else {
-        format!("no music ({})", window.heard.name().replace('-', " "))
+        "no music".to_owned()
     };
     format!(
         "{} window {}: {heard} | running: {}",

@@ -400,6 +400,9 @@ fn float_music(logits: &[f32; genre_core::config::N_GENRES]) -> bool {
         >= genre_core::config::NO_MUSIC_BELOW_Q16 as f32 / 65_536.0
 }
 
+/// A held-out music window's integer logits (float units) and its clip's genre.
+pub type HeldOutWindow = ([f32; genre_core::config::N_GENRES], usize);
+
 /// One fold's no-music figures for its exported model; also returns the held-out music
 /// windows' integer logits (float units) and genres, for the calibration.
 ///
@@ -409,10 +412,7 @@ pub fn score_fold(
     exported: &crate::export::Exported,
     held_out: &[(&[FeatureFrame], usize)],
     probes: &[Probe],
-) -> anyhow::Result<(
-    NoMusicReport,
-    Vec<([f32; genre_core::config::N_GENRES], usize)>,
-)> {
+) -> anyhow::Result<(NoMusicReport, Vec<HeldOutWindow>)> {
     use genre_core::config::WINDOW_FRAMES;
     use genre_core::lstm::FloatEngine;
     use genre_core::quant::dequantize_logits;

@@ -595,7 +595,9 @@ pub fn plot_reliability(path: &Path, c: &crate::calibration::CalibrationReport) 
                 .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
                 .map_err(e)?
                 .label(label)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2))
+                });
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, 4, colour.filled())))
                 .map_err(e)?;

@@ -460,8 +460,12 @@ pub fn train(
         };
         let dim = crate::teacher::DIM as i64;
         EmbeddingHead {
-            w: vs.root().var("embedding_weight", &[dim, HIDDEN as i64], init),
-            b: vs.root().var("embedding_bias", &[dim], nn::Init::Const(0.0)),
+            w: vs
+                .root()
+                .var("embedding_weight", &[dim, HIDDEN as i64], init),
+            b: vs
+                .root()
+                .var("embedding_bias", &[dim], nn::Init::Const(0.0)),
         }
     });
     let mut opt = nn::OptimizerConfig::build(
