@@ -1,0 +1,100 @@
+//! The host's SIMD dot-product kernels (`arch::x86`'s AVX2, chosen at run time; `arch::neon`
+//! on aarch64) against the portable ones, as `firmware/qemu`'s `kernel-check` compares the
+//! Arm DSP kernels on the device: random weight blocks and inputs, plus the extremes (every
+//! weight +127, −127 or −128; every input at +127, −127, −128 for the features and +32767,
+//! −32767, −32768 for a hidden state; mixed signs). Integer sums are exact, so they must
+//! agree bit for bit. On a CPU without AVX2 the run-time choice is the portable kernel and the
+//! comparison is trivially equal; the test prints which kernel ran.
+
+use genre_core::arch::{self, portable, GateBlocks, GateOperand};
+use genre_core::config::{HIDDEN, N_FEATURES};
+use genre_core::format::PADDED_FEATURES;
+
+const X_GROUPS: usize = PADDED_FEATURES / 4;
+const H_GROUPS: usize = HIDDEN / 4;
+const TRIALS: u32 = 2000;
+
+/// A 32-bit xorshift generator: reproducible cases without a dependency.
+struct XorShift(u32);
+impl XorShift {
+    fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0
+    }
+}
+
+/// Cases 0..EXTREMES are the extremes, then random ones.
+const EXTREMES: u32 = 9;
+
+/// A weight byte for `case`: the extremes pair each weight rail with each input rail.
+fn weight(rng: &mut XorShift, case: u32) -> u8 {
+    match case % EXTREMES {
+        _ if case >= EXTREMES => rng.next() as u8,
+        0..=2 => 127,
+        3..=5 => (-127i8) as u8,
+        _ => (-128i8) as u8,
+    }
+}
+
+/// Index of the input rail for `case` (0: max, 1: −max, 2: min), or None for random input.
+fn input_rail(case: u32) -> Option<u32> {
+    (case < EXTREMES).then_some(case % 3)
+}
+
+fn blocks<const G: usize>(rng: &mut XorShift, case: u32) -> Box<GateBlocks<G>> {
+    let mut rows: Box<GateBlocks<G>> = Box::new([[[0; 16]; G]; HIDDEN / 4]);
+    for b in rows.iter_mut().flatten().flatten() {
+        *b = weight(rng, case);
+    }
+    rows
+}
+
+#[test]
+fn simd_dot_products_equal_the_portable_ones() {
+    let kernel = arch::dot_kernel();
+    eprintln!("dot-product kernel: {kernel}");
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        assert_eq!(kernel, "avx2", "AVX2 present but not chosen");
+    }
+    let mut rng = XorShift(0x2026_0623);
+    let mut largest = 0i32;
+    for case in 0..EXTREMES + TRIALS {
+        // Layer 0: the quantised features.
+        let rows = blocks::<X_GROUPS>(&mut rng, case);
+        let x: [i8; N_FEATURES] = core::array::from_fn(|_| match input_rail(case) {
+            Some(0) => 127,
+            Some(1) => -127,
+            Some(_) => -128,
+            None => rng.next() as i8,
+        });
+        let (mut simd, mut reference) = ([0i32; HIDDEN], [0i32; HIDDEN]);
+        arch::FeatureOperand::new(&x).dot_gate(&rows, &mut simd);
+        portable::FeatureOperand::new(&x).dot_gate(&rows, &mut reference);
+        assert_eq!(simd, reference, "features, case {case}");
+        largest = largest.max(reference.iter().map(|v| v.abs()).max().unwrap_or(0));
+
+        // Layer 1 and the recurrences: a packed Q15 hidden state.
+        let rows = blocks::<H_GROUPS>(&mut rng, case);
+        let mut q15 = || -> i16 {
+            match input_rail(case) {
+                Some(0) => 32767,
+                Some(1) => -32767,
+                Some(_) => -32768,
+                None => rng.next() as i16,
+            }
+        };
+        let h: [u32; HIDDEN / 2] = core::array::from_fn(|_| {
+            let (lo, hi) = (q15(), q15());
+            u32::from(lo as u16) | (u32::from(hi as u16) << 16)
+        });
+        arch::HiddenOperand::new(&h).dot_gate(&rows, &mut simd);
+        portable::HiddenOperand::new(&h).dot_gate(&rows, &mut reference);
+        assert_eq!(simd, reference, "hidden state, case {case}");
+        largest = largest.max(reference.iter().map(|v| v.abs()).max().unwrap_or(0));
+    }
+    // The extremes reached the bound of the docs' exactness argument: 64 · 128 · 32768.
+    assert_eq!(largest, 64 * 128 * 32768);
+}
