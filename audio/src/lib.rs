@@ -2,8 +2,9 @@
 //!
 //! WAV (16/24/32-bit integer, 32-bit float), MP3, FLAC and OGG/Vorbis are decoded by
 //! [symphonia]; Sun/NeXT `.au` (GTZAN's original format), which symphonia does not read, by a
-//! small strict parser in this crate. Channels are averaged to mono, resampled with rubato's
-//! band-limited sinc resampler to [`SAMPLE_RATE_HZ`] and converted to `i16`, the input of
+//! small strict parser in this crate. Channels are averaged to mono, resampled with a
+//! band-limited sinc (by FFT for the common rates, rubato's sinc resampler otherwise) to
+//! [`SAMPLE_RATE_HZ`] and converted to `i16`, the input of
 //! `genre_core`'s frontend.
 //!
 //! Two ways in:
