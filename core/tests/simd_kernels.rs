@@ -98,3 +98,61 @@ fn simd_dot_products_equal_the_portable_ones() {
     // The extremes reached the bound of the docs' exactness argument: 64 · 128 · 32768.
     assert_eq!(largest, 64 * 128 * 32768);
 }
+
+/// A non-negative finite `f32` of any magnitude: a random exponent (subnormals and zero one
+/// time in sixteen each), a random mantissa.
+fn non_negative(rng: &mut XorShift) -> f32 {
+    let bits = rng.next();
+    match bits & 0xf {
+        0 => 0.0,
+        1 => f32::from_bits(bits >> 9), // subnormal (exponent field 0)
+        _ => f32::from_bits((bits & 0x007f_ffff) | ((1 + rng.next() % 253) << 23)),
+    }
+}
+
+#[test]
+fn host_square_roots_equal_libm() {
+    let mut rng = XorShift(0x5157_2026);
+    for len in 0..40 {
+        let x: Vec<f32> = (0..len)
+            .map(|_| non_negative(&mut rng))
+            .chain([f32::MAX, f32::MIN_POSITIVE, 0.0, 1.0])
+            .collect();
+        let (mut host, mut reference) = (x.clone(), x.clone());
+        arch::sqrt_in_place(&mut host);
+        portable::sqrt_in_place(&mut reference);
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&host), bits(&reference), "length {}", x.len());
+    }
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[test]
+fn dense_chroma_sums_equal_the_sparse_ones() {
+    use genre_core::chroma::{classes_dense, classes_sparse};
+    use genre_core::config::{N_BINS, N_CHROMA};
+    let mut rng = XorShift(0xc470_2026);
+    for case in 0..500 {
+        // Powers of every magnitude; in some cases of a music-like range (products and sums
+        // that round at every step), and a silent spectrum.
+        let power: [f32; N_BINS] = core::array::from_fn(|_| match case % 3 {
+            0 => non_negative(&mut rng) * 1e-30,
+            1 => (rng.next() % 1_000_000) as f32 * 1e-3,
+            _ if case == 2 => 0.0,
+            _ => non_negative(&mut rng),
+        });
+        let floor = if case % 2 == 0 {
+            0.0
+        } else {
+            (rng.next() % 1000) as f32 * 1e-4
+        };
+        let (mut dense, mut sparse) = ([0.0f32; N_CHROMA], [0.0f32; N_CHROMA]);
+        classes_dense(&power, floor, &mut dense);
+        classes_sparse(&power, floor, &mut sparse);
+        assert_eq!(
+            dense.map(f32::to_bits),
+            sparse.map(f32::to_bits),
+            "case {case}"
+        );
+    }
+}

@@ -127,3 +127,18 @@ fn dot_blocks<const GROUPS: usize>(
         *o = acc.map(|a| vaddvq_s32(a));
     }
 }
+
+/// Replaces every value by its correctly rounded IEEE 754 square root: `fsqrt` on four lanes
+/// at a time, and `libm::sqrtf` for the rest. Both round correctly, so the bits are
+/// [`super::portable::sqrt_in_place`]'s.
+#[inline]
+pub fn sqrt_in_place(values: &mut [f32]) {
+    use core::arch::aarch64::{vld1q_f32, vsqrtq_f32, vst1q_f32};
+    let (quads, rest) = values.as_chunks_mut::<4>();
+    for q in quads {
+        // Safety: NEON is part of every aarch64 core; `q` is 4 f32s, and `ld1`/`st1` need no
+        // alignment.
+        unsafe { vst1q_f32(q.as_mut_ptr(), vsqrtq_f32(vld1q_f32(q.as_ptr()))) };
+    }
+    super::portable::sqrt_in_place(rest);
+}

@@ -186,3 +186,18 @@ unsafe fn dot_blocks_avx2<const GROUPS: usize>(
         unsafe { _mm256_storeu_si256(o.as_mut_ptr().cast(), rows8) };
     }
 }
+
+/// Replaces every value by its correctly rounded IEEE 754 square root: `sqrtps` (SSE, part of
+/// every x86_64 CPU), four at a time, and `libm::sqrtf` for the rest. Both round correctly,
+/// so the bits are [`portable::sqrt_in_place`]'s. (Eight lanes with AVX measured no faster.)
+#[inline]
+pub fn sqrt_in_place(values: &mut [f32]) {
+    use core::arch::x86_64::{_mm_loadu_ps, _mm_sqrt_ps, _mm_storeu_ps};
+    let (quads, rest) = values.as_chunks_mut::<4>();
+    for q in quads {
+        // Safety: SSE is part of the x86_64 baseline; `q` is 4 f32s, and `loadu`/`storeu`
+        // need no alignment.
+        unsafe { _mm_storeu_ps(q.as_mut_ptr(), _mm_sqrt_ps(_mm_loadu_ps(q.as_ptr()))) };
+    }
+    portable::sqrt_in_place(rest);
+}
