@@ -156,3 +156,64 @@ fn dense_chroma_sums_equal_the_sparse_ones() {
         );
     }
 }
+
+#[test]
+fn host_gate_epilogue_equals_the_portable_one() {
+    use genre_core::arch::Activation;
+    use genre_core::format::ROW_RECORD;
+    let mut rng = XorShift(0x6a7e_2026);
+    let pick = |rng: &mut XorShift, values: &[i32]| values[rng.next() as usize % values.len()];
+    let acc_limit = 127 * 32768 * HIDDEN as i32;
+    for case in 0..3000u32 {
+        let acc: [[i32; HIDDEN]; 2] = match case {
+            0 => [[acc_limit; HIDDEN]; 2],
+            1 => [[-acc_limit; HIDDEN]; 2],
+            // Small accumulators: pre-activations near 0, where the tables interpolate.
+            _ if case % 4 == 2 => {
+                core::array::from_fn(|_| core::array::from_fn(|_| (rng.next() as i32) % 4096))
+            }
+            _ => {
+                core::array::from_fn(|_| core::array::from_fn(|_| (rng.next() as i32) % acc_limit))
+            }
+        };
+        let mut records = [[0u8; ROW_RECORD]; HIDDEN];
+        let mut shifts = [[0u8; 2]; HIDDEN];
+        for (rec, sh) in records.iter_mut().zip(&mut shifts) {
+            for (k, field) in rec.as_chunks_mut::<4>().0.iter_mut().enumerate() {
+                let v = match (case, k) {
+                    (0, 2) => i32::MAX,
+                    (1, 2) => i32::MIN,
+                    (0 | 1, _) => i32::MAX,
+                    (_, 2) => {
+                        let random = rng.next() as i32 >> 12;
+                        pick(&mut rng, &[i32::MAX, i32::MIN, random, random, random])
+                    }
+                    _ => {
+                        let random = (rng.next() >> 1) as i32;
+                        let normal = (1 << 30) | (rng.next() as i32 & 0x3fff_ffff);
+                        pick(&mut rng, &[0, 1 << 30, i32::MAX, random, normal, normal])
+                    }
+                };
+                *field = v.to_le_bytes();
+            }
+            for s in sh.iter_mut() {
+                *s = match case {
+                    0 => 33,
+                    1 => 62,
+                    // Mostly above 32 (the AVX2 path's blocks), one case in five anything.
+                    _ if case % 5 == 0 => {
+                        let random = 1 + (rng.next() % 62) as u8;
+                        [1, 32, 33, 62, random][rng.next() as usize % 5]
+                    }
+                    _ => 33 + (rng.next() % 30) as u8,
+                };
+            }
+        }
+        for act in [Activation::Sigmoid, Activation::Tanh] {
+            let (mut host, mut reference) = ([0i16; HIDDEN], [0i16; HIDDEN]);
+            arch::gate_outputs(act, &acc, &records, &shifts, &mut host);
+            portable::gate_outputs(act, &acc, &records, &shifts, &mut reference);
+            assert_eq!(host, reference, "case {case}, {act:?}");
+        }
+    }
+}

@@ -1,5 +1,6 @@
-//! The integer engine's dot products for x86_64 with AVX2, chosen at run time, with
-//! [`super::portable`] as the fallback on a CPU without AVX2.
+//! The integer engine's dot products and gate epilogue for x86_64 with AVX2, chosen at run
+//! time, with [`super::portable`] as the fallback on a CPU without AVX2; and the frontend's
+//! square roots (SSE).
 //!
 //! **Detection.** With genre-core's `std` feature, `is_x86_feature_detected!("avx2")` (std
 //! caches the answer: one load and a test per call); without it (genre-core is `no_std`), the
@@ -22,16 +23,34 @@
 //! (`4 · GROUPS ≤ 64`), so every partial sum, in any order, is at most `64 · 2^22 = 2^28 <
 //! 2^31`: no `i32` addition overflows, integer addition is associative and commutative, and
 //! the result equals the portable kernel's sum bit for bit whatever the order of the terms.
+//!
+//! **The gate epilogue** ([`gate_outputs`]) runs [`crate::fixed`]'s integer formulas lane by
+//! lane, eight rows at a time, with the same intermediate values: the high half of the exact
+//! 64-bit product (`vpmuldq`, even and odd lanes), the same shifts (`vpsravd`), saturating
+//! additions built from the wrapped sum and its overflow test, the tanh table's two entries by
+//! one gather and the same rounded `u32` interpolation; for shifts of 32 and less (the other
+//! branch of [`crate::fixed::requantize`]) the exact 64-bit sum and shift, saturated to `i32`.
+//! Integer operations only, so the bits are the portable ones; the host test
+//! `core/tests/simd_kernels.rs` compares both on random and extreme inputs.
 
 use super::portable;
-use super::{GateBlocks, GateOperand};
+use super::{Activation, GateBlocks, GateOperand};
 use crate::config::{HIDDEN, N_FEATURES};
-use crate::format::{BLOCK_ROWS, PADDED_FEATURES};
+use crate::fixed::{TANH_INTERVALS, TANH_STEP_BITS, TANH_TABLE};
+use crate::format::{le_i32, BLOCK_ROWS, PADDED_FEATURES, ROW_RECORD};
+use crate::quant::PRE_FRAC_BITS;
 
 use core::arch::x86_64::{
-    __m256i, _mm256_add_epi32, _mm256_cvtepi8_epi16, _mm256_hadd_epi32, _mm256_madd_epi16,
-    _mm256_permutevar8x32_epi32, _mm256_set1_epi64x, _mm256_setr_epi32, _mm256_setzero_si256,
-    _mm256_storeu_si256, _mm_loadu_si128,
+    __m256i, _mm256_abs_epi32, _mm256_add_epi32, _mm256_add_epi64, _mm256_and_si256,
+    _mm256_blend_epi32, _mm256_blendv_epi8, _mm256_castsi256_si128, _mm256_cmpeq_epi32,
+    _mm256_cmpgt_epi32, _mm256_cmpgt_epi64, _mm256_cvtepi8_epi16, _mm256_hadd_epi32,
+    _mm256_i32gather_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_max_epu32,
+    _mm256_min_epi32, _mm256_min_epu32, _mm256_mul_epi32, _mm256_mullo_epi32, _mm256_or_si256,
+    _mm256_permutevar8x32_epi32, _mm256_set1_epi32, _mm256_set1_epi64x, _mm256_setr_epi32,
+    _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_sign_epi32, _mm256_slli_epi32,
+    _mm256_slli_epi64, _mm256_sllv_epi64, _mm256_srai_epi32, _mm256_srav_epi32, _mm256_srl_epi32,
+    _mm256_srli_epi64, _mm256_srlv_epi64, _mm256_storeu_si256, _mm256_sub_epi32, _mm256_sub_epi64,
+    _mm256_testz_si256, _mm256_xor_si256, _mm_loadu_si128,
 };
 
 /// Values packed per `u32` of the engine's hidden state.
@@ -200,4 +219,203 @@ pub fn sqrt_in_place(values: &mut [f32]) {
         unsafe { _mm_storeu_ps(q.as_mut_ptr(), _mm_sqrt_ps(_mm_loadu_ps(q.as_ptr()))) };
     }
     portable::sqrt_in_place(rest);
+}
+
+/// [`TANH_TABLE`] at an address, for the gathers.
+static TANH: [i16; TANH_INTERVALS + 1] = TANH_TABLE;
+
+/// One gate's outputs from its accumulators, as [`portable::gate_outputs`] (same arguments,
+/// same bits): with AVX2, eight rows at a time (see [`gate_outputs_avx2`]), else the portable
+/// loop.
+///
+/// # Panics
+/// In debug builds, as [`portable::gate_outputs`].
+#[inline]
+pub fn gate_outputs(
+    act: Activation,
+    acc: &[[i32; HIDDEN]; 2],
+    records: &[[u8; ROW_RECORD]; HIDDEN],
+    shifts: &[[u8; 2]; HIDDEN],
+    out: &mut [i16; HIDDEN],
+) {
+    if avx2() {
+        // Safety: the CPU has AVX2 (just checked).
+        unsafe { gate_outputs_avx2(act, acc, records, shifts, out) }
+    } else {
+        portable::gate_outputs(act, acc, records, shifts, out);
+    }
+}
+
+/// `a + b` per `i32` lane, saturating (AVX2 has no saturating 32-bit add): on overflow (both
+/// operands of one sign, the wrapped sum of the other) the rail of `a`'s sign.
+#[target_feature(enable = "avx2")]
+fn adds_epi32(a: __m256i, b: __m256i) -> __m256i {
+    let s = _mm256_add_epi32(a, b);
+    let overflow = _mm256_srai_epi32(
+        _mm256_and_si256(_mm256_xor_si256(s, a), _mm256_xor_si256(s, b)),
+        31,
+    );
+    let rail = _mm256_xor_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(i32::MAX));
+    _mm256_blendv_epi8(s, rail, overflow)
+}
+
+/// [`crate::fixed::requantize`] per lane for shifts above 32 (the caller checked): the high
+/// half of the 64-bit product `acc · mult`, then `((hi >> (shift - 33)) + 1) >> 1`, the same
+/// integer steps.
+#[target_feature(enable = "avx2")]
+fn requantize_high(acc: __m256i, mult: __m256i, shift: __m256i) -> __m256i {
+    // Signed 32 × 32 → 64 products of the even lanes, then of the odd ones (moved down).
+    let even = _mm256_mul_epi32(acc, mult);
+    let odd = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(mult, 32));
+    // High halves: the even products' moved down into the even lanes, the odd ones' in place.
+    let hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0b1010_1010);
+    let t = _mm256_srav_epi32(hi, _mm256_sub_epi32(shift, _mm256_set1_epi32(33)));
+    _mm256_srai_epi32(_mm256_add_epi32(t, _mm256_set1_epi32(1)), 1)
+}
+
+/// [`crate::fixed::requantize`]'s branch for shifts of 32 and less, per 64-bit lane (the even
+/// `i32` lanes of `acc`, `mult` and `shift`; the caller moves the odd ones down): `p = acc ·
+/// mult + 2^(shift - 1)` exactly in `i64`, `r = p >> shift` (arithmetic: a logical shift of
+/// `p` with its sign flipped away and back), and `r` when it fits `i32`, else the rail of `p`'s
+/// sign, as the scalar code's two halves compute it. The result in the even `i32` lanes.
+#[target_feature(enable = "avx2")]
+fn requantize_low_even(acc: __m256i, mult: __m256i, shift: __m256i) -> __m256i {
+    let shift = _mm256_and_si256(shift, _mm256_set1_epi64x(0xffff_ffff));
+    let one = _mm256_set1_epi64x(1);
+    let round = _mm256_sllv_epi64(one, _mm256_sub_epi64(shift, one));
+    let p = _mm256_add_epi64(_mm256_mul_epi32(acc, mult), round);
+    let sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), p);
+    let r = _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(p, sign), shift), sign);
+    // Fits i32: the high half equals the low half's sign (compared in the odd lanes).
+    let low_sign = _mm256_slli_epi64(_mm256_srai_epi32(r, 31), 32);
+    let fits = _mm256_cmpeq_epi32(low_sign, r);
+    let fits = _mm256_shuffle_epi32::<0b1111_0101>(fits);
+    let rail = _mm256_xor_si256(sign, _mm256_set1_epi64x(i64::from(i32::MAX)));
+    _mm256_blendv_epi8(rail, r, fits)
+}
+
+/// [`crate::fixed::requantize`] per lane: [`requantize_high`] where the shift exceeds 32,
+/// [`requantize_low_even`] (on the even and the odd lanes) where it does not; computed only
+/// when some lane needs it.
+#[target_feature(enable = "avx2")]
+fn requantize_lanes(acc: __m256i, mult: __m256i, shift: __m256i) -> __m256i {
+    let high = requantize_high(acc, mult, shift);
+    let low_lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(33), shift);
+    if _mm256_testz_si256(low_lanes, low_lanes) != 0 {
+        return high;
+    }
+    let even = requantize_low_even(acc, mult, shift);
+    let odd = requantize_low_even(
+        _mm256_srli_epi64(acc, 32),
+        _mm256_srli_epi64(mult, 32),
+        _mm256_srli_epi64(shift, 32),
+    );
+    let low = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0b1010_1010);
+    _mm256_blendv_epi8(high, low, low_lanes)
+}
+
+/// [`crate::fixed::tanh_q15`] per lane with `s = frac_bits - TANH_STEP_BITS` in 1..=20 (the
+/// caller's constant): the table index and fraction of `|x|`, the two neighbouring entries (one
+/// 32-bit gather of two `i16`), the same rounded interpolation in `u32`, 32767 from index
+/// `TANH_INTERVALS` on, the sign put back.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+unsafe fn tanh_lanes(x: __m256i, s: u32) -> __m256i {
+    let shift = _mm256_set1_epi64x(i64::from(s));
+    // |x| as u32 (|i32::MIN| = 2^31 too).
+    let a = _mm256_abs_epi32(x);
+    let idx = _mm256_srl_epi32(a, _mm256_castsi256_si128(shift));
+    let last = _mm256_set1_epi32(TANH_INTERVALS as i32);
+    // idx ≥ TANH_INTERVALS as unsigned: max(idx, last) == idx.
+    let saturated = _mm256_cmpeq_epi32(_mm256_max_epu32(idx, last), idx);
+    let safe_idx = _mm256_min_epu32(idx, _mm256_set1_epi32(TANH_INTERVALS as i32 - 1));
+    // Safety: entries `safe_idx` and `safe_idx + 1` ≤ TANH_INTERVALS lie inside `TANH`; the
+    // gather reads the 4 bytes at `2 · safe_idx`.
+    let pair = unsafe { _mm256_i32gather_epi32::<2>(TANH.as_ptr().cast(), safe_idx) };
+    // t0: the low i16 (sign-extended), t1: the high one; t1 ≥ t0.
+    let t0 = _mm256_srai_epi32(_mm256_slli_epi32(pair, 16), 16);
+    let t1 = _mm256_srai_epi32(pair, 16);
+    let diff = _mm256_sub_epi32(t1, t0);
+    let frac = _mm256_and_si256(a, _mm256_set1_epi32(((1u32 << s) - 1) as i32));
+    let round = _mm256_set1_epi32(1 << (s - 1));
+    let step = _mm256_srl_epi32(
+        _mm256_add_epi32(_mm256_mullo_epi32(diff, frac), round),
+        _mm256_castsi256_si128(shift),
+    );
+    let y = _mm256_blendv_epi8(
+        _mm256_add_epi32(t0, step),
+        _mm256_set1_epi32(i32::from(i16::MAX)),
+        saturated,
+    );
+    // -y where x < 0 (`sign` by x: x = 0 gives 0, and y is 0 there).
+    _mm256_sign_epi32(y, _mm256_or_si256(x, _mm256_set1_epi32(1)))
+}
+
+/// The AVX2 gate epilogue, eight rows at a time: both requantisations ([`requantize_lanes`]), the two saturating additions, then the activation ([`tanh_lanes`];
+/// the logistic function as `(32768 + tanh(x/2) + 1) >> 1` capped at 32767, as
+/// [`crate::fixed::sigmoid_q15`]).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+unsafe fn gate_outputs_avx2(
+    act: Activation,
+    acc: &[[i32; HIDDEN]; 2],
+    records: &[[u8; ROW_RECORD]; HIDDEN],
+    shifts: &[[u8; 2]; HIDDEN],
+    out: &mut [i16; HIDDEN],
+) {
+    let frac_bits = match act {
+        Activation::Sigmoid => PRE_FRAC_BITS + 1,
+        Activation::Tanh => PRE_FRAC_BITS,
+    };
+    let s = frac_bits - TANH_STEP_BITS;
+    const _: () =
+        assert!(PRE_FRAC_BITS > TANH_STEP_BITS && PRE_FRAC_BITS + 1 - TANH_STEP_BITS <= 20);
+    let rows = out
+        .as_chunks_mut::<8>()
+        .0
+        .iter_mut()
+        .zip(
+            acc[0]
+                .as_chunks::<8>()
+                .0
+                .iter()
+                .zip(acc[1].as_chunks::<8>().0),
+        )
+        .zip(
+            records
+                .as_chunks::<8>()
+                .0
+                .iter()
+                .zip(shifts.as_chunks::<8>().0),
+        );
+    for ((o, (ax, ah)), (rec, sh)) in rows {
+        let field =
+            |i: usize| -> [i32; 8] { core::array::from_fn(|r| le_i32(&rec[r][4 * i..4 * i + 4])) };
+        let shift = |p: usize| -> [i32; 8] { core::array::from_fn(|r| i32::from(sh[r][p])) };
+        let v = |a: &[i32; 8]| {
+            // Safety: `a` is 8 i32s; `loadu` needs no alignment.
+            unsafe { _mm256_loadu_si256(a.as_ptr().cast()) }
+        };
+        let rx = requantize_lanes(v(ax), v(&field(0)), v(&shift(0)));
+        let rh = requantize_lanes(v(ah), v(&field(1)), v(&shift(1)));
+        let z = adds_epi32(adds_epi32(rx, rh), v(&field(2)));
+        // Safety: the CPU has AVX2 (this function's contract).
+        let t = unsafe { tanh_lanes(z, s) };
+        let y = match act {
+            Activation::Tanh => t,
+            Activation::Sigmoid => _mm256_min_epi32(
+                _mm256_srai_epi32(_mm256_add_epi32(t, _mm256_set1_epi32(32769)), 1),
+                _mm256_set1_epi32(i32::from(i16::MAX)),
+            ),
+        };
+        let mut lanes = [0i32; 8];
+        // Safety: `lanes` is 8 i32s; `storeu` needs no alignment.
+        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), y) };
+        // Every lane is within ±32767.
+        *o = lanes.map(|l| l as i16);
+    }
 }
