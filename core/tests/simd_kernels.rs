@@ -129,7 +129,7 @@ fn host_square_roots_equal_libm() {
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[test]
 fn dense_chroma_sums_equal_the_sparse_ones() {
-    use genre_core::chroma::{classes_dense, classes_sparse};
+    use genre_core::chroma::{classes_dense, classes_sparse_host as classes_sparse};
     use genre_core::config::{N_BINS, N_CHROMA};
     let mut rng = XorShift(0xc470_2026);
     for case in 0..500 {
@@ -215,5 +215,32 @@ fn host_gate_epilogue_equals_the_portable_one() {
             portable::gate_outputs(act, &acc, &records, &shifts, &mut reference);
             assert_eq!(host, reference, "case {case}, {act:?}");
         }
+    }
+}
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[test]
+fn two_way_contrast_extremes_equal_the_one_way_ones() {
+    use genre_core::contrast::{extremes_one_way as extremes, extremes_two_way};
+    let mut rng = XorShift(0xc0de_2026);
+    for case in 0..3000u32 {
+        let len = 1 + rng.next() as usize % 260;
+        let q = 1 + rng.next() as usize % 4;
+        let q = q.min(len);
+        // Random magnitudes, falling or rising runs, and many ties (a few distinct values).
+        let band: Vec<f32> = match case % 4 {
+            0 => (0..len).map(|_| non_negative(&mut rng)).collect(),
+            1 => (0..len)
+                .map(|i| (len - i) as f32 * 0.37 + (rng.next() % 3) as f32)
+                .collect(),
+            2 => (0..len).map(|i| i as f32 * 0.11).collect(),
+            _ => (0..len).map(|_| (rng.next() % 3) as f32 * 0.5).collect(),
+        };
+        let (a, b) = (extremes(&band, q), extremes_two_way(&band, q));
+        assert_eq!(
+            (a.0.to_bits(), a.1.to_bits()),
+            (b.0.to_bits(), b.1.to_bits()),
+            "case {case}"
+        );
     }
 }
