@@ -221,9 +221,22 @@ pub fn to_i16(samples: &[f32]) -> Vec<i16> {
 }
 
 /// [`to_i16`], appending to `out`.
+///
+/// `round` without calling it (`roundf` is a library call on x86_64 without SSE4.1, which
+/// keeps the loop scalar): `t = v as i32` truncates towards zero, `v - t` is exact (both lie
+/// within one binade step of each other, `|v| < 2^24` after the clamp), and a fraction of ±½
+/// or more moves `t` one away from zero: half away from zero, as `round`. The clamp to ±65536
+/// keeps `t` and `t ± 1` in `i32` and maps every value beyond the `i16` range beyond it, so the
+/// final saturation matches `round() as i16`; NaN stays NaN through the clamp, `as i32` makes
+/// it 0 and both compares fail, 0 as before.
 fn to_i16_into(samples: &[f32], out: &mut Vec<i16>) {
-    // `as` saturates out-of-range values and maps NaN to 0.
-    out.extend(samples.iter().map(|&x| (x * 32_768.0).round() as i16));
+    out.extend(samples.iter().map(|&x| {
+        let v = (x * 32_768.0).clamp(-65_536.0, 65_536.0);
+        let t = v as i32;
+        let frac = v - t as f32;
+        let r = t + i32::from(frac >= 0.5) - i32::from(frac <= -0.5);
+        r.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+    }));
 }
 
 /// Checks a sample rate read from `path` against the accepted range.
