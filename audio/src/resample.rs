@@ -40,7 +40,7 @@ pub const SINC_OVERSAMPLING: usize = 256;
 pub const FFT_MAX_DOWN: u64 = 2048;
 /// The FFT path's shortest block of input samples (a throughput knob: the output does not
 /// depend on it).
-const FFT_MIN_BLOCK: u64 = 1024;
+const FFT_MIN_BLOCK: u64 = 2048;
 /// Input frames per resampler call (a throughput knob only; the output does not depend on it,
 /// nor on how the input is split into [`Resampler16k::push`] calls).
 const CHUNK_FRAMES: usize = 4096;
@@ -288,16 +288,18 @@ impl Sinc {
 /// Blackman-Harris² window over those `SINC_LEN` samples, `fc` rubato's cutoff for that length
 /// and window (as the sinc path: 0.947 of 8 kHz in input cycles), normalised to a DC gain of 1.
 ///
-/// Blocks of `B = k · down` input samples (`B ≥ D + SINC_LEN / 2`, so the convolution of a
-/// block with `h` fits the FFT's `N = 2B` samples without wrapping) are filtered in the
-/// frequency domain and evaluated on a 32 kHz grid: the block's spectrum times `h`'s, its bins
-/// up to the lower of the input's Nyquist frequency and 16 kHz (where `h` has long reached its
-/// stopband) placed in a spectrum of `4 k · up` points and transformed back, the band-limited
+/// Blocks of `B` input samples (a multiple of `down`) with `P` samples of padding (`P ≥ D +
+/// SINC_LEN / 2`, so the convolution of a block with `h` fits the FFT's `N = B + P` samples
+/// without wrapping; `B ≥ 3P`) are filtered in the frequency domain and evaluated on a 32 kHz
+/// grid: the block's spectrum times `h`'s, its bins up to the lower of the input's Nyquist
+/// frequency and 16 kHz (where `h` has long reached its stopband) placed in a spectrum of
+/// `2N · up / down` points and transformed back, the band-limited
 /// interpolation of the filtered block at 32 kHz. Every other sample of it is the filtered
 /// block at 16 kHz, aliasing what `h` lets through above 8 kHz exactly as the sinc path does
 /// (cutting the spectrum at 8 kHz instead would cut each block's leakage there, which does not
 /// cancel between blocks: a 10 kHz tone from 48 kHz came out at -71 dB). The blocks
-/// overlap-add, `B` input samples giving `k · up` output samples; the first `D · up / down`
+/// overlap-add (each one's last `P · up / down` output samples onto the next one's first), `B`
+/// input samples giving `B · up / down` output samples; the first `D · up / down`
 /// output samples (the delay) are dropped, so output sample `j` is the filtered input at
 /// `j · down / up`, as the sinc path.
 struct FftPath {
@@ -311,7 +313,7 @@ struct FftPath {
     spectrum: Vec<Complex<f32>>,
     spectrum_out: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
-    /// The second half of the last block's output, added to the next block's first half.
+    /// The last block's tail (the output of its padding), added to the next block's start.
     overlap: Vec<f32>,
     /// Input not yet transformed, shorter than a block.
     pending: Vec<f32>,
@@ -334,11 +336,19 @@ impl FftPath {
         let to = |v: u64| usize::try_from(v).map_err(|e| failed(&e));
         let half = (SINC_LEN / 2) as u64;
         let delay_in = half.div_ceil(down) * down;
-        let k = (delay_in + half).max(FFT_MIN_BLOCK).div_ceil(down);
-        let (block_in, block_out) = (to(k * down)?, to(k * up)?);
-        // Transform lengths: the block and its zeros in; at 32 kHz, twice the block's output out.
-        let (n_in, n_out) = (2 * block_in, 4 * block_out);
-        let bins = block_in.min(2 * block_out);
+        // Blocks and padding in units of `down` (even, so the transforms have even lengths):
+        // the padding holds the filter's tail (`delay_in + half` samples past a block's
+        // start), the block is at least three paddings and `FFT_MIN_BLOCK`.
+        let unit = if down % 2 == 0 { down } else { 2 * down };
+        let pad = (delay_in + half).div_ceil(unit) * unit;
+        let block = (3 * pad).max(FFT_MIN_BLOCK).div_ceil(unit) * unit;
+        let (block_in, block_out) = (to(block)?, to(block / down * up)?);
+        let tail = to(pad / down * up)?;
+        // Transform lengths: the block and its padding in; at 32 kHz, twice as many output
+        // samples (block and tail) out.
+        let n_in = block_in + to(pad)?;
+        let n_out = 2 * (block_out + tail);
+        let bins = (n_in / 2).min(n_out / 2);
 
         // The sinc path's cutoff (relative to 8 kHz), in cycles per input sample.
         let cutoff = rubato::calculate_cutoff::<f64>(SINC_LEN, WindowFunction::BlackmanHarris2)
@@ -391,7 +401,7 @@ impl FftPath {
             ifft,
             filter,
             scratch,
-            overlap: vec![0.0; block_out],
+            overlap: vec![0.0; tail],
             pending: Vec::with_capacity(block_in),
             block_in,
             block_out,
@@ -453,18 +463,21 @@ impl FftPath {
                 &mut self.scratch,
             )
             .expect("FFT buffer lengths");
-        // The 16 kHz samples: every other one.
-        let (now, later) = self.time_out.split_at(2 * self.block_out);
-        for (o, y) in self.overlap.iter_mut().zip(now.iter().step_by(2)) {
-            *o += y;
+        // The 16 kHz samples, every other one: the block's (plus the last block's tail), then
+        // its own tail.
+        let mut y = self.time_out.iter().step_by(2);
+        let start = out.len();
+        out.extend(y.by_ref().take(self.block_out));
+        for (o, &t) in out[start..].iter_mut().zip(&self.overlap) {
+            *o += t;
+        }
+        for (t, &v) in self.overlap.iter_mut().zip(y) {
+            *t = v;
         }
         let skip = self.delay.min(self.block_out);
         self.delay -= skip;
-        out.extend_from_slice(&self.overlap[skip..]);
+        out.drain(start..start + skip);
         self.output += (self.block_out - skip) as u64;
-        for (o, &y) in self.overlap.iter_mut().zip(later.iter().step_by(2)) {
-            *o = y;
-        }
     }
 }
 
