@@ -244,3 +244,33 @@ fn two_way_contrast_extremes_equal_the_one_way_ones() {
         );
     }
 }
+
+#[test]
+fn host_cell_update_equals_the_portable_one() {
+    use genre_core::format::{MAX_CELL_FRAC_BITS, MIN_CELL_FRAC_BITS};
+    use genre_core::lstm::GATES;
+    let mut rng = XorShift(0xce11_2026);
+    for n in u32::from(MIN_CELL_FRAC_BITS)..=u32::from(MAX_CELL_FRAC_BITS) {
+        for case in 0..600u32 {
+            // The rails (every gate and cell at ±32767 or -32768; i, f, o at 0 or 32767 with g
+            // and c at the rails), then random values.
+            let rail = [32767i16, -32767, -32768][case as usize % 3];
+            let gate_value = |rng: &mut XorShift, k: usize| -> i16 {
+                match case {
+                    0..=2 => rail,
+                    3..=8 if k / HIDDEN != 2 => [0, 32767][case as usize % 2],
+                    3..=8 => rail,
+                    _ => rng.next() as i16,
+                }
+            };
+            let gates: [i16; GATES] = core::array::from_fn(|k| gate_value(&mut rng, k));
+            let cell: [i16; HIDDEN] =
+                core::array::from_fn(|_| if case < 9 { rail } else { rng.next() as i16 });
+            let (mut c_host, mut c_ref) = (cell, cell);
+            let (mut h_host, mut h_ref) = ([0u32; HIDDEN / 2], [0u32; HIDDEN / 2]);
+            arch::cell_update(&gates, &mut c_host, &mut h_host, n);
+            portable::cell_update(&gates, &mut c_ref, &mut h_ref, n);
+            assert_eq!((c_host, h_host), (c_ref, h_ref), "n {n}, case {case}");
+        }
+    }
+}

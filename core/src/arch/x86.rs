@@ -1,4 +1,4 @@
-//! The integer engine's dot products and gate epilogue for x86_64 with AVX2, chosen at run
+//! The integer engine's dot products, gate epilogue and cell update for x86_64 with AVX2, chosen at run
 //! time, with [`super::portable`] as the fallback on a CPU without AVX2; and the frontend's
 //! square roots (SSE).
 //!
@@ -30,27 +30,33 @@
 //! additions built from the wrapped sum and its overflow test, the tanh table's two entries by
 //! one gather and the same rounded `u32` interpolation; for shifts of 32 and less (the other
 //! branch of [`crate::fixed::requantize`]) the exact 64-bit sum and shift, saturated to `i32`.
-//! Integer operations only, so the bits are the portable ones; the host test
+//! The cell update ([`cell_update`]) likewise, eight units at a time. Integer operations
+//! only, so the bits are the portable ones; the host test
 //! `core/tests/simd_kernels.rs` compares both on random and extreme inputs.
 
 use super::portable;
 use super::{Activation, GateBlocks, GateOperand};
 use crate::config::{HIDDEN, N_FEATURES};
-use crate::fixed::{TANH_INTERVALS, TANH_STEP_BITS, TANH_TABLE};
-use crate::format::{le_i32, BLOCK_ROWS, PADDED_FEATURES, ROW_RECORD};
+use crate::fixed::{ACT_FRAC_BITS, TANH_INTERVALS, TANH_STEP_BITS, TANH_TABLE};
+use crate::format::{
+    le_i32, BLOCK_ROWS, MAX_CELL_FRAC_BITS, MIN_CELL_FRAC_BITS, PADDED_FEATURES, ROW_RECORD,
+};
+use crate::lstm::GATES;
 use crate::quant::PRE_FRAC_BITS;
 
 use core::arch::x86_64::{
     __m256i, _mm256_abs_epi32, _mm256_add_epi32, _mm256_add_epi64, _mm256_and_si256,
     _mm256_blend_epi32, _mm256_blendv_epi8, _mm256_castsi256_si128, _mm256_cmpeq_epi32,
-    _mm256_cmpgt_epi32, _mm256_cmpgt_epi64, _mm256_cvtepi8_epi16, _mm256_hadd_epi32,
-    _mm256_i32gather_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_max_epu32,
-    _mm256_min_epi32, _mm256_min_epu32, _mm256_mul_epi32, _mm256_mullo_epi32, _mm256_or_si256,
+    _mm256_cmpgt_epi32, _mm256_cmpgt_epi64, _mm256_cvtepi16_epi32, _mm256_cvtepi8_epi16,
+    _mm256_hadd_epi32, _mm256_i32gather_epi32, _mm256_loadu_si256, _mm256_madd_epi16,
+    _mm256_max_epi32, _mm256_max_epu32, _mm256_min_epi32, _mm256_min_epu32, _mm256_mul_epi32,
+    _mm256_mullo_epi32, _mm256_or_si256, _mm256_packs_epi32, _mm256_permute4x64_epi64,
     _mm256_permutevar8x32_epi32, _mm256_set1_epi32, _mm256_set1_epi64x, _mm256_setr_epi32,
     _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_sign_epi32, _mm256_slli_epi32,
-    _mm256_slli_epi64, _mm256_sllv_epi64, _mm256_srai_epi32, _mm256_srav_epi32, _mm256_srl_epi32,
-    _mm256_srli_epi64, _mm256_srlv_epi64, _mm256_storeu_si256, _mm256_sub_epi32, _mm256_sub_epi64,
-    _mm256_testz_si256, _mm256_xor_si256, _mm_loadu_si128,
+    _mm256_slli_epi64, _mm256_sllv_epi64, _mm256_sra_epi32, _mm256_srai_epi32, _mm256_srav_epi32,
+    _mm256_srl_epi32, _mm256_srli_epi64, _mm256_srlv_epi64, _mm256_storeu_si256, _mm256_sub_epi32,
+    _mm256_sub_epi64, _mm256_testz_si256, _mm256_xor_si256, _mm_cvtsi32_si128, _mm_loadu_si128,
+    _mm_storeu_si128,
 };
 
 /// Values packed per `u32` of the engine's hidden state.
@@ -314,8 +320,8 @@ fn requantize_lanes(acc: __m256i, mult: __m256i, shift: __m256i) -> __m256i {
     _mm256_blendv_epi8(high, low, low_lanes)
 }
 
-/// [`crate::fixed::tanh_q15`] per lane with `s = frac_bits - TANH_STEP_BITS` in 1..=20 (the
-/// caller's constant): the table index and fraction of `|x|`, the two neighbouring entries (one
+/// [`crate::fixed::tanh_q15`] per lane with `s = frac_bits - TANH_STEP_BITS` in 0..=20 (the
+/// caller's constant; at 0 the interpolation adds nothing, as the scalar code's table read): the table index and fraction of `|x|`, the two neighbouring entries (one
 /// 32-bit gather of two `i16`), the same rounded interpolation in `u32`, 32767 from index
 /// `TANH_INTERVALS` on, the sign put back.
 ///
@@ -339,7 +345,7 @@ unsafe fn tanh_lanes(x: __m256i, s: u32) -> __m256i {
     let t1 = _mm256_srai_epi32(pair, 16);
     let diff = _mm256_sub_epi32(t1, t0);
     let frac = _mm256_and_si256(a, _mm256_set1_epi32(((1u32 << s) - 1) as i32));
-    let round = _mm256_set1_epi32(1 << (s - 1));
+    let round = _mm256_set1_epi32(if s == 0 { 0 } else { 1 << (s - 1) });
     let step = _mm256_srl_epi32(
         _mm256_add_epi32(_mm256_mullo_epi32(diff, frac), round),
         _mm256_castsi256_si128(shift),
@@ -418,4 +424,92 @@ unsafe fn gate_outputs_avx2(
         // Every lane is within ±32767.
         *o = lanes.map(|l| l as i16);
     }
+}
+
+/// A layer's cell and hidden update, as [`portable::cell_update`] (same arguments, same bits):
+/// with AVX2 eight units at a time ([`cell_update_avx2`]), else the portable loop.
+///
+/// # Panics
+/// In debug builds, as [`portable::cell_update`].
+#[inline]
+pub fn cell_update(
+    gates: &[i16; GATES],
+    c: &mut [i16; HIDDEN],
+    h: &mut [u32; PAIRS],
+    cell_frac_bits: u32,
+) {
+    if avx2() && (MIN_CELL_FRAC_BITS..=MAX_CELL_FRAC_BITS).contains(&(cell_frac_bits as u8)) {
+        // Safety: the CPU has AVX2 (just checked), and the fraction bits are in range.
+        unsafe { cell_update_avx2(gates, c, h, cell_frac_bits) }
+    } else {
+        portable::cell_update(gates, c, h, cell_frac_bits);
+    }
+}
+
+/// [`portable::cell_update`] on eight units per pass: the same `i32` products (each within
+/// ±2^30), the same rounding shifts, the symmetric `i16` saturation as `min`/`max`, tanh by
+/// [`tanh_lanes`], and the eight new `h` stored as the four pairs they make.
+///
+/// # Safety
+/// The CPU must have AVX2, and `cell_frac_bits` must be in
+/// `MIN_CELL_FRAC_BITS..=MAX_CELL_FRAC_BITS` (6..=15).
+#[target_feature(enable = "avx2")]
+unsafe fn cell_update_avx2(
+    gates: &[i16; GATES],
+    c: &mut [i16; HIDDEN],
+    h: &mut [u32; PAIRS],
+    cell_frac_bits: u32,
+) {
+    let n = cell_frac_bits;
+    let widen = |v: &[i16; 8]| {
+        // Safety: `v` is 8 i16s (16 bytes); `loadu` needs no alignment.
+        _mm256_cvtepi16_epi32(unsafe { _mm_loadu_si128(v.as_ptr().cast()) })
+    };
+    let round_shr = |x: __m256i, k: u32| {
+        _mm256_sra_epi32(
+            _mm256_add_epi32(x, _mm256_set1_epi32(1 << (k - 1))),
+            _mm_cvtsi32_si128(k as i32),
+        )
+    };
+    let sat = |x: __m256i| {
+        _mm256_max_epi32(
+            _mm256_min_epi32(x, _mm256_set1_epi32(i32::from(i16::MAX))),
+            _mm256_set1_epi32(-i32::from(i16::MAX)),
+        )
+    };
+    // Eight i32 lanes within i16 to eight i16 (lane order kept).
+    let narrow = |x: __m256i| {
+        let packed = _mm256_packs_epi32(x, x);
+        _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b1000>(packed))
+    };
+    let (gate_rows, _) = gates.as_chunks::<HIDDEN>();
+    let [i_row, f_row, g_row, o_row] = gate_rows else {
+        unreachable!("four gates")
+    };
+    let units = eights(i_row)
+        .iter()
+        .zip(eights(f_row))
+        .zip(eights(g_row).iter().zip(eights(o_row)))
+        .zip(c.as_chunks_mut::<8>().0)
+        .zip(h.as_chunks_mut::<4>().0);
+    for ((((i, f), (g, o)), c8), h4) in units {
+        let (i, f, g, o, old) = (widen(i), widen(f), widen(g), widen(o), widen(c8));
+        let fc = round_shr(_mm256_mullo_epi32(f, old), ACT_FRAC_BITS);
+        let ig = round_shr(_mm256_mullo_epi32(i, g), 2 * ACT_FRAC_BITS - n);
+        let new = sat(_mm256_add_epi32(fc, ig));
+        // Safety: the CPU has AVX2 (this function's contract); n - TANH_STEP_BITS ≤ 9.
+        let t = unsafe { tanh_lanes(new, n - TANH_STEP_BITS) };
+        let hv = sat(round_shr(_mm256_mullo_epi32(o, t), ACT_FRAC_BITS));
+        // Safety: `c8` is 8 i16s and `h4` 4 u32s (16 bytes each); `storeu` needs no
+        // alignment. The pairs are the units in order, low half first: the i16s as stored.
+        unsafe {
+            _mm_storeu_si128(c8.as_mut_ptr().cast(), narrow(new));
+            _mm_storeu_si128(h4.as_mut_ptr().cast(), narrow(hv));
+        }
+    }
+}
+
+/// A gate's row in blocks of eight units.
+fn eights(row: &[i16; HIDDEN]) -> &[[i16; 8]] {
+    row.as_chunks::<8>().0
 }
