@@ -274,3 +274,44 @@ fn host_cell_update_equals_the_portable_one() {
         }
     }
 }
+
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[test]
+fn host_input_rounding_equals_roundf() {
+    use genre_core::quant::engine::round_to_i8;
+    let reference = |v: f32| libm::roundf(v).clamp(-127.0, 127.0) as i8;
+    let mut values = vec![
+        0.0,
+        -0.0,
+        0.5,
+        -0.5,
+        1.5,
+        -1.5,
+        126.5,
+        -126.5,
+        127.0,
+        127.5,
+        -127.5,
+        128.0,
+        -128.0,
+        128.5,
+        -129.0,
+        1e30,
+        -1e30,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        1e-40,
+    ];
+    values.extend([0.5f32, 1.5, 126.5].map(|h| f32::from_bits(h.to_bits() - 1)));
+    values.extend([0.5f32, 1.5, 126.5].map(|h| -f32::from_bits(h.to_bits() - 1)));
+    let mut rng = XorShift(0x0123_2026);
+    for _ in 0..300_000 {
+        let v = f32::from_bits(rng.next());
+        values.push(v);
+        values.push((rng.next() % 600_000) as f32 / 2048.0 - 146.0);
+    }
+    for v in values {
+        assert_eq!(round_to_i8(v), reference(v), "{v:e} ({:#x})", v.to_bits());
+    }
+}
