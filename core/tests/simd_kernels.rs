@@ -315,3 +315,37 @@ fn host_input_rounding_equals_roundf() {
         assert_eq!(round_to_i8(v), reference(v), "{v:e} ({:#x})", v.to_bits());
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn host_fft_stages_equal_the_portable_ones() {
+    use genre_core::config::{N_BINS, N_FFT};
+    use genre_core::fft::{power_spectrum, power_spectrum_portable};
+    let mut rng = XorShift(0x0ff7_2026);
+    // A Hann-like window of normal numbers (the frontend's has its PCM scale folded in).
+    let window: [f32; N_BINS] = core::array::from_fn(|n| {
+        let x = core::f32::consts::PI * n as f32 / N_FFT as f32;
+        (x.sin() * x.sin()).max(1e-6) * 1e-5
+    });
+    for case in 0..1000u32 {
+        let frame: [[i16; N_FFT / 2]; 2] = core::array::from_fn(|_| {
+            core::array::from_fn(|_| match case % 4 {
+                0 => rng.next() as i16,
+                1 => (rng.next() % 64) as i16 - 32,
+                2 => [i16::MIN, i16::MAX][rng.next() as usize % 2],
+                _ if case == 3 => 0,
+                _ => (rng.next() % 3) as i16 - 1,
+            })
+        });
+        let halves = [&frame[0], &frame[1]];
+        let (mut work, mut host, mut reference) =
+            ([0.0f32; N_FFT], [0.0f32; N_BINS], [0.0f32; N_BINS]);
+        power_spectrum(halves, &window, &mut work, &mut host);
+        power_spectrum_portable(halves, &window, &mut work, &mut reference);
+        assert_eq!(
+            host.map(f32::to_bits),
+            reference.map(f32::to_bits),
+            "case {case}"
+        );
+    }
+}

@@ -513,3 +513,135 @@ unsafe fn cell_update_avx2(
 fn eights(row: &[i16; HIDDEN]) -> &[[i16; 8]] {
     row.as_chunks::<8>().0
 }
+
+/// The FFT's two middle radix-4 stages ([`crate::fft`]'s `stage` over blocks of 128 and of 32
+/// points) with AVX2, eight butterflies at a time; `false` (nothing done) without AVX2.
+///
+/// The butterflies `n..n + 8` of a block read eight consecutive complex points of each
+/// quarter: two loads, split into real and imaginary lanes (`vshufps`, lane order 0, 1, 4, 5,
+/// 2, 3, 6, 7, undone by `vunpck*ps` on the way out), the twiddles tabulated in that order.
+/// Each lane does `radix4`'s additions, subtractions and the complex products `(a·c - b·d,
+/// a·d + b·c)` on the same values in the same order, without fused multiply-adds (the
+/// intrinsics are separate multiplies and adds, which the compiler does not contract), with
+/// `twiddles3`'s values (tabulated by the same f32 operations): the same bits as the scalar
+/// stages.
+pub fn fft_middle_stages(z: &mut [[f32; 2]; FFT_M]) -> bool {
+    if !avx2() {
+        return false;
+    }
+    // Safety: the CPU has AVX2 (just checked).
+    unsafe {
+        fft_stage_avx2::<128, 32>(z, &FFT_TWIDDLES_128);
+        fft_stage_avx2::<32, 8>(z, &FFT_TWIDDLES_32);
+    }
+    true
+}
+
+use crate::config::N_FFT;
+use crate::fft::{COS, M as FFT_M};
+
+/// Per butterfly `n` of a stage over blocks of `L = 4Q` points, in the lane order of the
+/// kernel: the real and imaginary parts of `W`, `W²`, `W³` (`twiddles3(n · N_FFT / L)`).
+struct FftTwiddles<const Q: usize> {
+    re: [[f32; Q]; 3],
+    im: [[f32; Q]; 3],
+}
+
+const fn fft_twiddles<const Q: usize>() -> FftTwiddles<Q> {
+    let mut t = FftTwiddles {
+        re: [[0.0; Q]; 3],
+        im: [[0.0; Q]; 3],
+    };
+    const ORDER: [usize; 8] = [0, 1, 4, 5, 2, 3, 6, 7];
+    let mut slot = 0;
+    while slot < Q {
+        let n = slot / 8 * 8 + ORDER[slot % 8];
+        let j = n * (N_FFT / (4 * Q));
+        // `twiddle(j)`, then `twiddles3`'s products, operation for operation.
+        let (r1, i1) = (COS[j], -COS[N_FFT / 4 - j]);
+        let (r2, i2) = (r1 * r1 - i1 * i1, 2.0 * (r1 * i1));
+        let (r3, i3) = (r1 * r2 - i1 * i2, r1 * i2 + i1 * r2);
+        t.re[0][slot] = r1;
+        t.im[0][slot] = i1;
+        t.re[1][slot] = r2;
+        t.im[1][slot] = i2;
+        t.re[2][slot] = r3;
+        t.im[2][slot] = i3;
+        slot += 1;
+    }
+    t
+}
+
+static FFT_TWIDDLES_128: FftTwiddles<32> = fft_twiddles();
+static FFT_TWIDDLES_32: FftTwiddles<8> = fft_twiddles();
+
+/// One middle stage over blocks of `L = 4Q` points (`Q` a multiple of 8).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+unsafe fn fft_stage_avx2<const L: usize, const Q: usize>(
+    z: &mut [[f32; 2]; FFT_M],
+    w: &FftTwiddles<Q>,
+) {
+    use core::arch::x86_64::{
+        __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_shuffle_ps, _mm256_storeu_ps,
+        _mm256_sub_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
+    };
+    const { assert!(L == 4 * Q && Q.is_multiple_of(8)) };
+    for block in z.as_chunks_mut::<L>().0 {
+        for n in (0..Q).step_by(8) {
+            // Safety (all loads and stores below): points `n..n + 8` of quarter `m` are 16
+            // f32s inside `block` (n + 8 ≤ Q); `loadu`/`storeu` need no alignment.
+            let load = |m: usize| -> (__m256, __m256) {
+                let p: *const f32 = block[n + m * Q..].as_ptr().cast();
+                let (v0, v1) = unsafe { (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8))) };
+                (
+                    _mm256_shuffle_ps::<0b10_00_10_00>(v0, v1),
+                    _mm256_shuffle_ps::<0b11_01_11_01>(v0, v1),
+                )
+            };
+            let tw = |k: usize| -> (__m256, __m256) {
+                unsafe {
+                    (
+                        _mm256_loadu_ps(w.re[k][n..].as_ptr()),
+                        _mm256_loadu_ps(w.im[k][n..].as_ptr()),
+                    )
+                }
+            };
+            let (a0, a1, a2, a3) = (load(0), load(1), load(2), load(3));
+            // dft4: t0 = a0 + a2, t1 = a0 - a2, t2 = a1 + a3, t3 = -i(a1 - a3).
+            let t0 = (_mm256_add_ps(a0.0, a2.0), _mm256_add_ps(a0.1, a2.1));
+            let t1 = (_mm256_sub_ps(a0.0, a2.0), _mm256_sub_ps(a0.1, a2.1));
+            let t2 = (_mm256_add_ps(a1.0, a3.0), _mm256_add_ps(a1.1, a3.1));
+            let d = (_mm256_sub_ps(a1.0, a3.0), _mm256_sub_ps(a1.1, a3.1));
+            // -i·d = (d.im, -d.re): negation as 0 - x would differ for x = +0, so XOR the
+            // sign bit, as the scalar `-` does.
+            let minus = |x: __m256| {
+                use core::arch::x86_64::{_mm256_set1_ps, _mm256_xor_ps};
+                _mm256_xor_ps(x, _mm256_set1_ps(-0.0))
+            };
+            let t3 = (d.1, minus(d.0));
+            let y0 = (_mm256_add_ps(t0.0, t2.0), _mm256_add_ps(t0.1, t2.1));
+            let y2 = (_mm256_sub_ps(t0.0, t2.0), _mm256_sub_ps(t0.1, t2.1));
+            let y1 = (_mm256_add_ps(t1.0, t3.0), _mm256_add_ps(t1.1, t3.1));
+            let y3 = (_mm256_sub_ps(t1.0, t3.0), _mm256_sub_ps(t1.1, t3.1));
+            // Complex::mul: (a·c - b·d, a·d + b·c).
+            let mul = |a: (__m256, __m256), k: usize| {
+                let (c, d) = tw(k);
+                (
+                    _mm256_sub_ps(_mm256_mul_ps(a.0, c), _mm256_mul_ps(a.1, d)),
+                    _mm256_add_ps(_mm256_mul_ps(a.0, d), _mm256_mul_ps(a.1, c)),
+                )
+            };
+            let out = [y0, mul(y2, 1), mul(y1, 0), mul(y3, 2)];
+            for (m, (re, im)) in out.into_iter().enumerate() {
+                let p: *mut f32 = block[n + m * Q..].as_mut_ptr().cast();
+                unsafe {
+                    _mm256_storeu_ps(p, _mm256_unpacklo_ps(re, im));
+                    _mm256_storeu_ps(p.add(8), _mm256_unpackhi_ps(re, im));
+                }
+            }
+        }
+    }
+}
