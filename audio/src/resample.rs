@@ -339,7 +339,11 @@ impl FftPath {
         // Blocks and padding in units of `down` (even, so the transforms have even lengths):
         // the padding holds the filter's tail (`delay_in + half` samples past a block's
         // start), the block is at least three paddings and `FFT_MIN_BLOCK`.
-        let unit = if down.is_multiple_of(2) { down } else { 2 * down };
+        let unit = if down.is_multiple_of(2) {
+            down
+        } else {
+            2 * down
+        };
         let pad = (delay_in + half).div_ceil(unit) * unit;
         let block = (3 * pad).max(FFT_MIN_BLOCK).div_ceil(unit) * unit;
         let (block_in, block_out) = (to(block)?, to(block / down * up)?);
