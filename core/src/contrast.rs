@@ -93,9 +93,7 @@ pub fn extremes_one_way(band: &[f32], q: usize) -> (f32, f32) {
 /// [`extremes`] in two passes, the host's: the `q` largest scanning the band upwards, the `q`
 /// smallest scanning it downwards. A magnitude spectrum mostly falls with frequency within a
 /// band, so a value rarely beats the bar of either pass (one scan direction made nearly every
-/// value an insertion into the smallest); and eight values at a time are first tested against
-/// the bar without branches, so that a block where none beats it costs one test. Both keep the
-/// same values (the `q` smallest and the
+/// value an insertion into the smallest). Both keep the same values (the `q` smallest and the
 /// `q` largest, which do not depend on the scan order: equal bit patterns are equal values) and
 /// sum them in the same ascending order, so the results are [`extremes`]'s bits.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
@@ -105,40 +103,18 @@ pub fn extremes_two_way(band: &[f32], q: usize) -> (f32, f32) {
     let mut low = [i32::MAX; CONTRAST_MAX_Q];
     let mut high = [-1i32; CONTRAST_MAX_Q];
     let (low, high) = (&mut low[..q], &mut high[..q]);
-    // Eight values at a time: a branch-free test (vectorised) of whether any beats the bar,
-    // then the values one by one only where one does.
-    let (octets, rest) = band.as_chunks::<8>();
-    let bits = |x: f32| x.to_bits() as i32;
     let mut high_bar = -1;
-    let high_pass = |x: i32, bar: &mut i32, high: &mut [i32]| {
-        if x > *bar {
-            *bar = insert(high, x, |a, b| a > b).unwrap_or(i32::MAX);
-        }
-    };
-    for o in octets {
-        let bar = high_bar;
-        if o.iter().fold(false, |any, &x| any | (bits(x) > bar)) {
-            o.iter()
-                .for_each(|&x| high_pass(bits(x), &mut high_bar, high));
+    for &x in band {
+        let x = x.to_bits() as i32;
+        if x > high_bar {
+            high_bar = insert(high, x, |a, b| a > b).unwrap_or(i32::MAX);
         }
     }
-    rest.iter()
-        .for_each(|&x| high_pass(bits(x), &mut high_bar, high));
     let mut low_bar = i32::MAX;
-    let low_pass = |x: i32, bar: &mut i32, low: &mut [i32]| {
-        if x < *bar {
-            *bar = insert(low, x, |a, b| a < b).unwrap_or(i32::MIN);
-        }
-    };
-    rest.iter()
-        .rev()
-        .for_each(|&x| low_pass(bits(x), &mut low_bar, low));
-    for o in octets.iter().rev() {
-        let bar = low_bar;
-        if o.iter().fold(false, |any, &x| any | (bits(x) < bar)) {
-            o.iter()
-                .rev()
-                .for_each(|&x| low_pass(bits(x), &mut low_bar, low));
+    for &x in band.iter().rev() {
+        let x = x.to_bits() as i32;
+        if x < low_bar {
+            low_bar = insert(low, x, |a, b| a < b).unwrap_or(i32::MIN);
         }
     }
     let value = |bits: i32| f32::from_bits(bits as u32);
