@@ -28,7 +28,7 @@
 //! lane, eight rows at a time, with the same intermediate values: the high half of the exact
 //! 64-bit product (`vpmuldq`, even and odd lanes), the same shifts (`vpsravd`), saturating
 //! additions built from the wrapped sum and its overflow test, the tanh table's two entries by
-//! one gather and the same rounded `u32` interpolation; for shifts of 32 and less (the other
+//! scalar loads and the same rounded `u32` interpolation; for shifts of 32 and less (the other
 //! branch of [`crate::fixed::requantize`]) the exact 64-bit sum and shift, saturated to `i32`.
 //! The cell update ([`cell_update`]) likewise, eight units at a time. Integer operations
 //! only, so the bits are the portable ones; the host test
@@ -48,15 +48,14 @@ use core::arch::x86_64::{
     __m256i, _mm256_abs_epi32, _mm256_add_epi32, _mm256_add_epi64, _mm256_and_si256,
     _mm256_blend_epi32, _mm256_blendv_epi8, _mm256_castsi256_si128, _mm256_cmpeq_epi32,
     _mm256_cmpgt_epi32, _mm256_cmpgt_epi64, _mm256_cvtepi16_epi32, _mm256_cvtepi8_epi16,
-    _mm256_hadd_epi32, _mm256_i32gather_epi32, _mm256_loadu_si256, _mm256_madd_epi16,
-    _mm256_max_epi32, _mm256_max_epu32, _mm256_min_epi32, _mm256_min_epu32, _mm256_mul_epi32,
-    _mm256_mullo_epi32, _mm256_or_si256, _mm256_packs_epi32, _mm256_permute4x64_epi64,
-    _mm256_permutevar8x32_epi32, _mm256_set1_epi32, _mm256_set1_epi64x, _mm256_setr_epi32,
-    _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_sign_epi32, _mm256_slli_epi32,
-    _mm256_slli_epi64, _mm256_sllv_epi64, _mm256_sra_epi32, _mm256_srai_epi32, _mm256_srav_epi32,
-    _mm256_srl_epi32, _mm256_srli_epi64, _mm256_srlv_epi64, _mm256_storeu_si256, _mm256_sub_epi32,
-    _mm256_sub_epi64, _mm256_testz_si256, _mm256_xor_si256, _mm_cvtsi32_si128, _mm_loadu_si128,
-    _mm_storeu_si128,
+    _mm256_hadd_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_max_epi32, _mm256_max_epu32,
+    _mm256_min_epi32, _mm256_min_epu32, _mm256_mul_epi32, _mm256_mullo_epi32, _mm256_or_si256,
+    _mm256_packs_epi32, _mm256_permute4x64_epi64, _mm256_permutevar8x32_epi32, _mm256_set1_epi32,
+    _mm256_set1_epi64x, _mm256_setr_epi32, _mm256_setzero_si256, _mm256_shuffle_epi32,
+    _mm256_sign_epi32, _mm256_slli_epi32, _mm256_slli_epi64, _mm256_sllv_epi64, _mm256_sra_epi32,
+    _mm256_srai_epi32, _mm256_srav_epi32, _mm256_srl_epi32, _mm256_srli_epi64, _mm256_srlv_epi64,
+    _mm256_storeu_si256, _mm256_sub_epi32, _mm256_sub_epi64, _mm256_testz_si256, _mm256_xor_si256,
+    _mm_cvtsi32_si128, _mm_loadu_si128, _mm_storeu_si128,
 };
 
 /// Values packed per `u32` of the engine's hidden state.
@@ -337,9 +336,17 @@ unsafe fn tanh_lanes(x: __m256i, s: u32) -> __m256i {
     // idx ≥ TANH_INTERVALS as unsigned: max(idx, last) == idx.
     let saturated = _mm256_cmpeq_epi32(_mm256_max_epu32(idx, last), idx);
     let safe_idx = _mm256_min_epu32(idx, _mm256_set1_epi32(TANH_INTERVALS as i32 - 1));
-    // Safety: entries `safe_idx` and `safe_idx + 1` ≤ TANH_INTERVALS lie inside `TANH`; the
-    // gather reads the 4 bytes at `2 · safe_idx`.
-    let pair = unsafe { _mm256_i32gather_epi32::<2>(TANH.as_ptr().cast(), safe_idx) };
+    // The two entries per lane by scalar loads (`vpgatherdd` measured slower on this AMD
+    // host): entries `safe_idx` and `safe_idx + 1` ≤ TANH_INTERVALS.
+    let mut idx_lanes = [0u32; 8];
+    // Safety: `idx_lanes` is 8 u32s; `storeu` needs no alignment.
+    unsafe { _mm256_storeu_si256(idx_lanes.as_mut_ptr().cast(), safe_idx) };
+    let pairs = idx_lanes.map(|i| {
+        let i = i as usize;
+        (u32::from(TANH[i] as u16) | (u32::from(TANH[i + 1] as u16) << 16)) as i32
+    });
+    // Safety: `pairs` is 8 i32s; `loadu` needs no alignment.
+    let pair = unsafe { _mm256_loadu_si256(pairs.as_ptr().cast()) };
     // t0: the low i16 (sign-extended), t1: the high one; t1 ≥ t0.
     let t0 = _mm256_srai_epi32(_mm256_slli_epi32(pair, 16), 16);
     let t1 = _mm256_srai_epi32(pair, 16);
