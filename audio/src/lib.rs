@@ -24,6 +24,7 @@ mod error;
 mod resample;
 mod source;
 mod symph;
+mod wav;
 
 use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
