@@ -293,9 +293,10 @@ impl Sinc {
 /// without wrapping; `B ≥ 3P`) are filtered in the frequency domain and evaluated on a 32 kHz
 /// grid: the block's spectrum times `h`'s, its bins up to the lower of the input's Nyquist
 /// frequency and 16 kHz (where `h` has long reached its stopband) placed in a spectrum of
-/// `2N · up / down` points and transformed back, the band-limited
-/// interpolation of the filtered block at 32 kHz. Every other sample of it is the filtered
-/// block at 16 kHz, aliasing what `h` lets through above 8 kHz exactly as the sinc path does
+/// `2N · up / down` points, would transform back to the band-limited interpolation of the
+/// filtered block at 32 kHz. Every other sample of that is the filtered block at 16 kHz, which
+/// one inverse transform of half the length gives from the spectrum folded at 8 kHz: aliasing
+/// what `h` lets through above 8 kHz exactly as the sinc path does
 /// (cutting the spectrum at 8 kHz instead would cut each block's leakage there, which does not
 /// cancel between blocks: a 10 kHz tone from 48 kHz came out at -71 dB). The blocks
 /// overlap-add (each one's last `P · up / down` output samples onto the next one's first), `B`
@@ -307,10 +308,12 @@ struct FftPath {
     ifft: Arc<dyn ComplexToReal<f32>>,
     /// The filter's spectrum (`N / 2 + 1` bins) with the transforms' scale `1 / N` folded in.
     filter: Vec<Complex<f32>>,
-    /// A block (then zeros) in, the filtered block out at 32 kHz.
+    /// A block (then zeros) in, the filtered block out at 16 kHz.
     time_in: Vec<f32>,
     time_out: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
+    /// The filtered spectrum on the 32 kHz grid, then folded to 16 kHz.
+    spectrum_32k: Vec<Complex<f32>>,
     spectrum_out: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
     /// The last block's tail (the output of its padding), added to the next block's start.
@@ -348,11 +351,11 @@ impl FftPath {
         let block = (3 * pad).max(FFT_MIN_BLOCK).div_ceil(unit) * unit;
         let (block_in, block_out) = (to(block)?, to(block / down * up)?);
         let tail = to(pad / down * up)?;
-        // Transform lengths: the block and its padding in; at 32 kHz, twice as many output
-        // samples (block and tail) out.
+        // Transform lengths: the block and its padding in; its output samples (block and tail)
+        // out, at 16 kHz (from the 32 kHz grid's spectrum folded, see `block`).
         let n_in = block_in + to(pad)?;
-        let n_out = 2 * (block_out + tail);
-        let bins = (n_in / 2).min(n_out / 2);
+        let n16 = block_out + tail;
+        let bins = (n_in / 2).min(n16);
 
         // The sinc path's cutoff (relative to 8 kHz), in cycles per input sample.
         let cutoff = rubato::calculate_cutoff::<f64>(SINC_LEN, WindowFunction::BlackmanHarris2)
@@ -393,12 +396,13 @@ impl FftPath {
         let mut planner = RealFftPlanner::<f32>::new();
         let (fft, ifft) = (
             planner.plan_fft_forward(n_in),
-            planner.plan_fft_inverse(n_out),
+            planner.plan_fft_inverse(n16),
         );
         let scratch = vec![Complex::default(); fft.get_scratch_len().max(ifft.get_scratch_len())];
         Ok(Self {
             time_in: fft.make_input_vec(),
             spectrum: fft.make_output_vec(),
+            spectrum_32k: vec![Complex::default(); n16 + 1],
             spectrum_out: ifft.make_input_vec(),
             time_out: ifft.make_output_vec(),
             fft,
@@ -452,14 +456,22 @@ impl FftPath {
         self.fft
             .process_with_scratch(&mut self.time_in, &mut self.spectrum, &mut self.scratch)
             .expect("FFT buffer lengths");
-        let (kept, above) = self.spectrum_out.split_at_mut(self.bins);
+        // The filtered spectrum on the 32 kHz grid (`n16 + 1` bins, index `n16` at 16 kHz):
+        // the kept bins, DC real, nothing above (16 kHz itself is ambiguous at 32 kHz).
+        let (kept, above) = self.spectrum_32k.split_at_mut(self.bins);
         for ((o, &x), &h) in kept.iter_mut().zip(&self.spectrum).zip(&self.filter) {
             *o = x * h;
         }
-        // DC is real; above the kept bins (the last one, 16 kHz, is ambiguous at 32 kHz)
-        // nothing.
         kept[0].im = 0.0;
         above.fill(Complex::default());
+        // Every other sample of its inverse transform (`2 · n16` points) is the inverse
+        // transform of `n16` points of the spectrum folded at 8 kHz: `y[2m] = Σ_k Y[k] ·
+        // e^{2πikm/n16}` over both halves, `Z[k] = Y[k] + conj(Y[n16 - k])` (the real
+        // signal's upper half mirrored); DC and 8 kHz come out real.
+        let n16 = self.spectrum_32k.len() - 1;
+        for (k, z) in self.spectrum_out.iter_mut().enumerate() {
+            *z = self.spectrum_32k[k] + self.spectrum_32k[n16 - k].conj();
+        }
         self.ifft
             .process_with_scratch(
                 &mut self.spectrum_out,
@@ -467,9 +479,8 @@ impl FftPath {
                 &mut self.scratch,
             )
             .expect("FFT buffer lengths");
-        // The 16 kHz samples, every other one: the block's (plus the last block's tail), then
-        // its own tail.
-        let mut y = self.time_out.iter().step_by(2);
+        // The 16 kHz samples: the block's (plus the last block's tail), then its own tail.
+        let mut y = self.time_out.iter();
         let start = out.len();
         out.extend(y.by_ref().take(self.block_out));
         for (o, &t) in out[start..].iter_mut().zip(&self.overlap) {
