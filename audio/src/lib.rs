@@ -2,8 +2,9 @@
 //!
 //! WAV (16/24/32-bit integer, 32-bit float), MP3, FLAC and OGG/Vorbis are decoded by
 //! [symphonia]; Sun/NeXT `.au` (GTZAN's original format), which symphonia does not read, by a
-//! small strict parser in this crate. Channels are averaged to mono, resampled with rubato's
-//! band-limited sinc resampler to [`SAMPLE_RATE_HZ`] and converted to `i16`, the input of
+//! small strict parser in this crate. Channels are averaged to mono, resampled with a
+//! band-limited sinc (by FFT for the common rates, rubato's sinc resampler otherwise) to
+//! [`SAMPLE_RATE_HZ`] and converted to `i16`, the input of
 //! `genre_core`'s frontend.
 //!
 //! Two ways in:
@@ -23,6 +24,7 @@ mod error;
 mod resample;
 mod source;
 mod symph;
+mod wav;
 
 use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
@@ -220,9 +222,22 @@ pub fn to_i16(samples: &[f32]) -> Vec<i16> {
 }
 
 /// [`to_i16`], appending to `out`.
+///
+/// `round` without calling it (`roundf` is a library call on x86_64 without SSE4.1, which
+/// keeps the loop scalar): `t = v as i32` truncates towards zero, `v - t` is exact (both lie
+/// within one binade step of each other, `|v| < 2^24` after the clamp), and a fraction of ±½
+/// or more moves `t` one away from zero: half away from zero, as `round`. The clamp to ±65536
+/// keeps `t` and `t ± 1` in `i32` and maps every value beyond the `i16` range beyond it, so the
+/// final saturation matches `round() as i16`; NaN stays NaN through the clamp, `as i32` makes
+/// it 0 and both compares fail, 0 as before.
 fn to_i16_into(samples: &[f32], out: &mut Vec<i16>) {
-    // `as` saturates out-of-range values and maps NaN to 0.
-    out.extend(samples.iter().map(|&x| (x * 32_768.0).round() as i16));
+    out.extend(samples.iter().map(|&x| {
+        let v = (x * 32_768.0).clamp(-65_536.0, 65_536.0);
+        let t = v as i32;
+        let frac = v - t as f32;
+        let r = t + i32::from(frac >= 0.5) - i32::from(frac <= -0.5);
+        r.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+    }));
 }
 
 /// Checks a sample rate read from `path` against the accepted range.

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::num::NonZeroU16;
 use std::path::Path;
 
-use crate::{au, symph, AudioError};
+use crate::{au, symph, wav, AudioError};
 
 /// Sample rate and channel count of a file, both checked against the accepted ranges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,7 @@ pub struct Format {
 /// An open file and its decoder.
 pub(crate) enum Source {
     Au(au::Reader),
+    Wav(wav::Reader),
     Symph(Box<symph::Reader>),
 }
 
@@ -36,10 +37,12 @@ impl Source {
                 detail: "empty file (0 bytes)".into(),
             });
         }
-        Ok(if au::has_magic(&mut file, path)? {
-            Self::Au(au::Reader::open(file, path)?)
-        } else {
-            Self::Symph(Box::new(symph::Reader::open(file, path)?))
+        if au::has_magic(&mut file, path)? {
+            return Ok(Self::Au(au::Reader::open(file, path)?));
+        }
+        Ok(match wav::open_canonical(file, meta.len(), path)? {
+            Ok(reader) => Self::Wav(reader),
+            Err(file) => Self::Symph(Box::new(symph::Reader::open(file, path)?)),
         })
     }
 
@@ -49,6 +52,7 @@ impl Source {
         mono.clear();
         match self {
             Self::Au(r) => r.next_block(mono),
+            Self::Wav(r) => r.next_block(mono),
             Self::Symph(r) => r.next_block(mono),
         }
     }

@@ -136,3 +136,46 @@ fn out_of_range_rates_are_typed_errors() {
         2
     );
 }
+
+#[test]
+fn to_i16_rounds_half_away_from_zero_and_saturates_as_round() {
+    // Every kind of value: halves, near-halves, the rails and beyond, NaN, infinities, and
+    // a sweep of random bit patterns in [-2, 2].
+    let mut x: Vec<f32> = vec![
+        0.0,
+        -0.0,
+        0.5 / 32_768.0,
+        -0.5 / 32_768.0,
+        1.5 / 32_768.0,
+        -1.5 / 32_768.0,
+        2.5 / 32_768.0,
+        -2.5 / 32_768.0,
+        1.0,
+        -1.0,
+        32_767.5 / 32_768.0,
+        -32_768.5 / 32_768.0,
+        2.0,
+        -2.0,
+        1e30,
+        -1e30,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        f32::MIN_POSITIVE,
+    ];
+    let below_half = f32::from_bits(0.5f32.to_bits() - 1) / 32_768.0;
+    x.extend([below_half, -below_half]);
+    let mut state = 0x2026_1234u32;
+    for _ in 0..200_000 {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let v = f32::from_bits(state);
+        if v.is_finite() && v.abs() <= 2.0 {
+            x.push(v);
+        }
+        x.push((state % 131_072) as f32 / 32_768.0 - 2.0 + 0.5 / 32_768.0);
+    }
+    let expected: Vec<i16> = x.iter().map(|&v| (v * 32_768.0).round() as i16).collect();
+    assert_eq!(genre_audio::to_i16(&x), expected);
+}

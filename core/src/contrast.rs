@@ -22,6 +22,9 @@ pub fn spectral_contrast(magnitude: &[f32; N_BINS], floor: f32, contrast: &mut [
         let start = usize::from(CONTRAST_START[b]);
         let band = &magnitude[start..start + usize::from(CONTRAST_LEN[b])];
         let q = usize::from(CONTRAST_Q[b]);
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        let (valley, peak) = extremes_two_way(band, q);
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         let (valley, peak) = extremes(band, q);
         *out = power_to_db(peak + floor) - power_to_db(valley + floor);
     }
@@ -77,4 +80,52 @@ fn insert(kept: &mut [i32], x: i32, before: impl Fn(i32, i32) -> bool) -> Option
     }
     kept[i] = x;
     Some(kept[last])
+}
+
+/// [`extremes`], for the host test that compares it with [`extremes_two_way`].
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[doc(hidden)]
+#[must_use]
+pub fn extremes_one_way(band: &[f32], q: usize) -> (f32, f32) {
+    extremes(band, q)
+}
+
+/// [`extremes`] in two passes, the host's: the `q` largest scanning the band upwards, the `q`
+/// smallest scanning it downwards. A magnitude spectrum mostly falls with frequency within a
+/// band, so a value rarely beats the bar of either pass (one scan direction made nearly every
+/// value an insertion into the smallest). Both keep the same values (the `q` smallest and the
+/// `q` largest, which do not depend on the scan order: equal bit patterns are equal values) and
+/// sum them in the same ascending order, so the results are [`extremes`]'s bits.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[doc(hidden)] // public for the test that compares it with `extremes`
+#[must_use]
+pub fn extremes_two_way(band: &[f32], q: usize) -> (f32, f32) {
+    let mut low = [i32::MAX; CONTRAST_MAX_Q];
+    let mut high = [-1i32; CONTRAST_MAX_Q];
+    let (low, high) = (&mut low[..q], &mut high[..q]);
+    let mut high_bar = -1;
+    for &x in band {
+        let x = x.to_bits() as i32;
+        if x > high_bar {
+            high_bar = insert(high, x, |a, b| a > b).unwrap_or(i32::MAX);
+        }
+    }
+    let mut low_bar = i32::MAX;
+    for &x in band.iter().rev() {
+        let x = x.to_bits() as i32;
+        if x < low_bar {
+            low_bar = insert(low, x, |a, b| a < b).unwrap_or(i32::MIN);
+        }
+    }
+    let value = |bits: i32| f32::from_bits(bits as u32);
+    let mut valley = 0.0f32;
+    for &x in low.iter() {
+        valley += value(x);
+    }
+    let mut peak = 0.0f32;
+    for &x in high.iter().rev() {
+        peak += value(x);
+    }
+    let n = q as f32;
+    (valley / n, peak / n)
 }

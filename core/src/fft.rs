@@ -26,7 +26,7 @@ use core::hint::black_box;
 use crate::config::{N_BINS, N_FFT};
 
 /// Complex points of the half-length FFT.
-const M: usize = N_FFT / 2;
+pub(crate) const M: usize = N_FFT / 2;
 
 /// Quarter wave of cosine: `COS[j] = cos(2πj / N_FFT)` for `j = 0..=N_FFT/4`, each the f32
 /// nearest to the exact value; `sin(2πj / N_FFT) = COS[N_FFT/4 - j]`.
@@ -299,6 +299,32 @@ pub fn power_spectrum(
     // the reach of `vldr`/`vstr`, 1,240 instructions per call more on the M4F.
     let frame = [black_box(frame[0]), black_box(frame[1])];
     let (work, power) = (black_box(work), black_box(power));
+    let (z, []) = work.as_chunks_mut::<2>() else {
+        unreachable!("N_FFT is even")
+    };
+    let z: &mut [[f32; 2]; M] = z.try_into().expect("M = N_FFT / 2 points");
+    first_stage(frame, window, z);
+    #[cfg(target_arch = "x86_64")]
+    let done = crate::arch::x86::fft_middle_stages(z);
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = false;
+    if !done {
+        stage::<{ M / 4 }>(z);
+        stage::<{ M / 16 }>(z);
+    }
+    last_stage_and_split(z, power);
+}
+
+/// [`power_spectrum`] with the portable middle stages, for the host test that compares the
+/// two (the x86_64 build runs them with AVX2 where the CPU has it).
+#[cfg(target_arch = "x86_64")]
+#[doc(hidden)]
+pub fn power_spectrum_portable(
+    frame: Halves<'_>,
+    window: &[f32; N_BINS],
+    work: &mut [f32; N_FFT],
+    power: &mut [f32; N_BINS],
+) {
     let (z, []) = work.as_chunks_mut::<2>() else {
         unreachable!("N_FFT is even")
     };

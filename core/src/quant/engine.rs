@@ -362,9 +362,16 @@ impl Model<'_> {
     #[must_use]
     pub fn quantize_input(&self, frame: &FeatureFrame) -> [i8; N_FEATURES] {
         core::array::from_fn(|j| {
-            let v = libm::roundf((frame[j] - self.input_mean(j)) * self.input_mul(j));
-            // `as` saturates and maps NaN to 0.
-            v.clamp(-127.0, 127.0) as i8
+            let v = (frame[j] - self.input_mean(j)) * self.input_mul(j);
+            #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+            {
+                // `as` saturates and maps NaN to 0.
+                libm::roundf(v).clamp(-127.0, 127.0) as i8
+            }
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            {
+                round_to_i8(v)
+            }
         })
     }
 }
@@ -379,4 +386,21 @@ pub fn dequantize_logits(logits: &[i32; N_GENRES]) -> [f32; N_GENRES] {
 #[must_use]
 pub fn probabilities(logits: &[i32; N_GENRES]) -> [f32; N_GENRES] {
     crate::lstm::softmax(&dequantize_logits(logits))
+}
+
+/// `libm::roundf(v).clamp(-127.0, 127.0) as i8` without the library call (the host's; the
+/// device keeps `roundf`): `t = v as i32` truncates towards zero, `v - t` is exact (`|v| ≤
+/// 128` after the first clamp), and a fraction of ±½ or more moves `t` one away from zero, as
+/// `roundf` rounds halves; values beyond ±128 and the infinities clamp to ±128 and then to
+/// ±127 like their rounded values; NaN stays NaN through the clamp and `as i32` makes it 0,
+/// as `as i8` does.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[doc(hidden)] // public for the test that compares it with `roundf`
+#[must_use]
+pub fn round_to_i8(v: f32) -> i8 {
+    let v = v.clamp(-128.0, 128.0);
+    let t = v as i32;
+    let frac = v - t as f32;
+    let r = t + i32::from(frac >= 0.5) - i32::from(frac <= -0.5);
+    r.clamp(-127, 127) as i8
 }
