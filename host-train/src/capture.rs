@@ -34,6 +34,8 @@ pub enum Colour {
     White,
     /// Power spectral density falling 3 dB per octave (white below 20 Hz).
     Pink,
+    /// Power spectral density falling 6 dB per octave (white below 20 Hz): rumble, wind.
+    Brown,
 }
 
 /// One capture stage, or a chain of them.
@@ -237,6 +239,7 @@ fn add_noise(x: &mut [f64], colour: Colour, snr_db: f64, rng: &mut ChaCha8Rng) {
     let noise = match colour {
         Colour::White => (0..x.len()).map(|_| rng.random_range(-1.0..=1.0)).collect(),
         Colour::Pink => coloured_noise(x.len(), 1.0, rng),
+        Colour::Brown => coloured_noise(x.len(), 2.0, rng),
     };
     let target = mean_power(x) / 10f64.powf(snr_db / 10.0);
     let power = mean_power(&noise);

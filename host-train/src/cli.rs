@@ -132,7 +132,7 @@ pub struct TrainArgs {
     pub teacher_temperature: f64,
     /// Weight of the no-music terms in the training loss (0: the model does not learn to
     /// tell sounds without music apart).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 0.2)]
     pub no_music_weight: f64,
     /// Skip the capture table and what the board shows in the cross-validation (quicker
     /// recipe comparisons).

@@ -262,11 +262,13 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
             augmented_copies_per_clip: cfg.augment_copies,
             augmentation: format!(
                 "audio domain, recipe v{} (host-train/src/augment.rs, stages of capture.rs): speed \
-                 0.925-1.075 (tempo and pitch, 1.25 % steps); time shift 0-1 hop; high-pass \
-                 60-300 Hz, low-pass 4-7.5 kHz (p=0.5); peaking EQ ±6 dB at 150 Hz-5 kHz; a \
-                 room, RT60 0.2-0.8 s (p=0.5); pink or white noise at 10-40 dB SNR (p=0.8); \
-                 level -40..+12 dB, saturating, rounded to 16 bits; one variant (original or \
-                 copy) drawn per window and epoch; and sounds without music \
+                 0.925-1.075 (tempo and pitch, 1.25 % steps); time shift 0-1 hop; a loudspeaker \
+                 (p=0.5 each): high-pass 60-300 Hz with low-pass 4-7.5 kHz (p=0.5), or a small \
+                 speaker's 4th-order band 100-400 Hz to 4-8 kHz; one or two peaking EQs ±6 dB at \
+                 150 Hz-5 kHz; clipping, +3..+12 dB into the 16-bit limits and back (p=0.25); a \
+                 room, RT60 0.2-1.2 s, DRR -6..+6 dB (p=0.6); white, pink or brown noise at \
+                 10-40 dB SNR (p=0.8); level -40..+12 dB, saturating, rounded to 16 bits; one \
+                 variant (original or copy) drawn per window and epoch; and sounds without music \
                  (host-train/src/nomusic.rs: {} kinds, {} of {} s each, every other one through \
                  a capture chain) taught to put every logit below -1, music's largest above +1 \
                  (squared hinges, weight {}){}",
