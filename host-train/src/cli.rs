@@ -123,10 +123,6 @@ pub struct TrainArgs {
     /// Share of the teacher's soft-label loss in the training loss.
     #[arg(long, default_value_t = 0.9)]
     pub teacher_weight: f64,
-    /// Weight of the embedding loss: a training-only linear map from the student's pooled
-    /// hidden state to the teacher's standardised embedding (mean squared error; 0: off).
-    #[arg(long, default_value_t = 0.0)]
-    pub teacher_embedding_weight: f64,
     /// Temperature of the teacher's soft labels.
     #[arg(long, default_value_t = 2.0)]
     pub teacher_temperature: f64,
@@ -167,7 +163,6 @@ pub struct TrainConfig {
     pub teacher: bool,
     pub teacher_weight: f64,
     pub teacher_temperature: f64,
-    pub teacher_embedding_weight: f64,
     pub no_music_weight: f64,
     pub capture: bool,
 }
@@ -220,9 +215,6 @@ impl TrainArgs {
         }
         if !(0.0..=1.0).contains(&self.teacher_weight) {
             bail!("--teacher-weight must be in [0, 1]");
-        }
-        if !(self.teacher_embedding_weight == 0.0 || positive(self.teacher_embedding_weight)) {
-            bail!("--teacher-embedding-weight must be non-negative");
         }
         if !(self.no_music_weight == 0.0 || positive(self.no_music_weight)) {
             bail!("--no-music-weight must be non-negative");
@@ -277,7 +269,6 @@ impl TrainArgs {
             teacher: !self.no_teacher,
             teacher_weight: self.teacher_weight,
             teacher_temperature: self.teacher_temperature,
-            teacher_embedding_weight: self.teacher_embedding_weight,
             no_music_weight: self.no_music_weight,
             capture: !self.no_capture,
         })

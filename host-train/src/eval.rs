@@ -145,12 +145,7 @@ pub fn teach(
         .iter()
         .map(|e| readout.soft_labels(e, hyper.teacher_temperature))
         .collect();
-    let embedding = if hyper.teacher_embedding_weight > 0.0 {
-        refs.iter().map(|e| readout.standardised(e)).collect()
-    } else {
-        Vec::new()
-    };
-    Ok((readout, Teaching { soft, embedding }))
+    Ok((readout, Teaching { soft }))
 }
 
 /// Per-genre recall from a confusion matrix (genres without clips: 0).

@@ -244,15 +244,6 @@ impl Readout {
         self.logits(&e.mean())
     }
 
-    /// Per patch: the embedding standardised as the readout's input (the training clips'
-    /// mean and standard deviation).
-    pub fn standardised(&self, e: &Embeddings) -> Vec<[f32; DIM]> {
-        e.patches
-            .iter()
-            .map(|p| core::array::from_fn(|k| (p[k] - self.mean[k]) / self.std[k]))
-            .collect()
-    }
-
     /// Per patch: the genre distribution at `temperature` (softmax of logits / temperature).
     pub fn soft_labels(&self, e: &Embeddings, temperature: f64) -> Vec<[f32; N_GENRES]> {
         e.patches

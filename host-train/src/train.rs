@@ -42,10 +42,6 @@ pub struct Hyper {
     pub no_music_share: f64,
     /// Share of the teacher's soft-label loss in the total (0: hard labels only).
     pub teacher_weight: f64,
-    /// Weight of the embedding loss: a training-only linear map from the student's pooled
-    /// hidden state to the teacher's standardised 200-value patch embedding, mean squared
-    /// error (0: off). The map is never exported.
-    pub teacher_embedding_weight: f64,
     /// Temperature of the teacher's soft labels and of the student's matching softmax.
     pub teacher_temperature: f64,
     /// Per epoch, a genre with more than this many times the median genre's windows keeps
@@ -82,11 +78,6 @@ impl Hyper {
             no_music_margin: 1.0,
             no_music_share: 0.25,
             teacher_weight: if c.teacher { c.teacher_weight } else { 0.0 },
-            teacher_embedding_weight: if c.teacher {
-                c.teacher_embedding_weight
-            } else {
-                0.0
-            },
             teacher_temperature: c.teacher_temperature,
             genre_cap: 1.5,
             epochs: c.epochs,
@@ -216,12 +207,6 @@ struct Net {
     dropout: f64,
 }
 
-/// The training-only map from the pooled hidden state to the teacher's embedding.
-struct EmbeddingHead {
-    w: Tensor,
-    b: Tensor,
-}
-
 impl Net {
     fn new(vs: &nn::Path) -> Self {
         let bound = 1.0 / (HIDDEN as f64).sqrt();
@@ -253,13 +238,6 @@ impl Net {
     /// on the mean of the top layer's outputs over the steps from `POOL_FROM` on (equal to the
     /// mean of the per-step logits, the head being linear).
     fn forward(&self, x: &Tensor, train: bool) -> Tensor {
-        self.pooled(x, train)
-            .linear(&self.head_w, Some(&self.head_b))
-    }
-
-    /// The mean of the top layer's outputs over the steps from `POOL_FROM` on [B × H], after
-    /// dropout when training.
-    fn pooled(&self, x: &Tensor, train: bool) -> Tensor {
         let b = x.size()[0];
         let zeros = Tensor::zeros(
             [N_LAYERS as i64, b, HIDDEN as i64],
@@ -283,6 +261,7 @@ impl Net {
         out.narrow(1, from, out.size()[1] - from)
             .dropout(self.dropout, train)
             .mean_dim(1, false, Kind::Float)
+            .linear(&self.head_w, Some(&self.head_b))
     }
 
     /// A detached copy (the moving average starts from the initial weights).
@@ -361,9 +340,6 @@ pub fn window_starts(n: usize, stride: usize) -> impl Iterator<Item = usize> {
 /// ([`crate::teacher::patch_of`]), at the temperature of [`Hyper::teacher_temperature`].
 pub struct Teaching {
     pub soft: Vec<Vec<[f32; N_GENRES]>>,
-    /// Per clip, per patch: the teacher's embedding, standardised (empty when the embedding
-    /// loss is off).
-    pub embedding: Vec<Vec<[f32; crate::teacher::DIM]>>,
 }
 
 /// A genre with more than `cap` times the median genre's windows keeps a random such number
@@ -448,26 +424,6 @@ pub fn train(
     let mut net = Net::new(&vs.root());
     net.dropout = hyper.dropout;
     let mut avg = net.shadow();
-    // Created after the network, and only when used, so that a run without it draws the same
-    // initial weights.
-    let embedding_head = (hyper.teacher_embedding_weight > 0.0
-        && teaching.is_some_and(|t| !t.embedding.is_empty()))
-    .then(|| {
-        let bound = 1.0 / (HIDDEN as f64).sqrt();
-        let init = nn::Init::Uniform {
-            lo: -bound,
-            up: bound,
-        };
-        let dim = crate::teacher::DIM as i64;
-        EmbeddingHead {
-            w: vs
-                .root()
-                .var("embedding_weight", &[dim, HIDDEN as i64], init),
-            b: vs
-                .root()
-                .var("embedding_bias", &[dim], nn::Init::Const(0.0)),
-        }
-    });
     let mut opt = nn::OptimizerConfig::build(
         nn::AdamW {
             wd: hyper.weight_decay,
@@ -566,8 +522,7 @@ pub fn train(
                 Some((share, perm)) => &x * (1.0 - share) + x.index_select(0, perm) * *share,
                 None => x,
             };
-            let pooled = net.pooled(&x, true);
-            let logits = pooled.linear(&net.head_w, Some(&net.head_b));
+            let logits = net.forward(&x, true);
             let ce = |target: &Tensor| {
                 logits.cross_entropy_loss::<Tensor>(
                     target,
@@ -610,29 +565,6 @@ pub fn train(
                     hard * (1.0 - hyper.teacher_weight) + kd * hyper.teacher_weight
                 }
                 None => hard,
-            };
-            let loss = match (teaching, &embedding_head) {
-                (Some(t), Some(head)) => {
-                    let target: Vec<f32> = batch
-                        .iter()
-                        .flat_map(|&(c, _, s)| {
-                            t.embedding[c][crate::teacher::patch_of(s, t.embedding[c].len())]
-                        })
-                        .collect();
-                    let target = Tensor::from_slice(&target)
-                        .view([batch.len() as i64, crate::teacher::DIM as i64])
-                        .to_device(device);
-                    let target = match &mix {
-                        Some((share, perm)) => {
-                            &target * (1.0 - share) + target.index_select(0, perm) * *share
-                        }
-                        None => target,
-                    };
-                    let predicted = pooled.linear(&head.w, Some(&head.b));
-                    loss + (predicted - target).square().mean(Kind::Float)
-                        * hyper.teacher_embedding_weight
-                }
-                _ => loss,
             };
             let loss = if learn_no_music {
                 let n = ((batch.len() as f64 * hyper.no_music_share).ceil() as usize).max(1);
