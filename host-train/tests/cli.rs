@@ -123,10 +123,21 @@ fn train_tiny_writes_blob_card_and_plots() {
     check_confusion(&cv["confusion_float"], 40);
     check_confusion(&cv["confusion_int"], 40);
 
+    // Sounds without music scored per kind, held-out music counted, a temperature fitted.
+    let no_music = &cv["no_music"];
+    assert_eq!(no_music["kinds"].as_array().map(Vec::len), Some(11));
+    assert!(no_music["music_windows"].as_u64().is_some_and(|n| n > 0));
+    let calibration = &cv["calibration"];
+    assert!(calibration["temperature"].as_f64().is_some_and(|t| t > 0.0));
+    assert_eq!(
+        calibration["bins_before"].as_array().map(Vec::len),
+        Some(10)
+    );
     for png in [
         "confusion.png",
         "device-and-capture.png",
         "learning-curves.png",
+        "reliability.png",
     ] {
         let bytes = std::fs::read(out.path().join(png)).expect("plot written");
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{png} is a PNG");
@@ -144,6 +155,7 @@ fn train_tiny_writes_blob_card_and_plots() {
             "device-and-capture.png",
             "learning-curves.png",
             "model-card.json",
+            "reliability.png",
             "tinygenre.tgm"
         ]
     );
