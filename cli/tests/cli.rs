@@ -669,7 +669,13 @@ fn no_music_signal(kind: &str, k: usize) -> Vec<i16> {
     let white: Vec<f64> = (0..N).map(|_| rng.next()).collect();
     match kind {
         "silence" => (0..N)
-            .map(|i| if k % 2 == 0 { 0 } else { (i % 3) as i16 - 1 })
+            .map(|i| {
+                if k.is_multiple_of(2) {
+                    0
+                } else {
+                    (i % 3) as i16 - 1
+                }
+            })
             .collect(),
         "quiet room" => at_dbfs(&white, -80.0 + 2.0 * k as f64),
         "white" => at_dbfs(&white, level),
@@ -699,7 +705,7 @@ fn no_music_signal(kind: &str, k: usize) -> Vec<i16> {
             at_dbfs(&x, level)
         }
         "hum" => {
-            let f0 = if k % 2 == 0 { 50.0 } else { 60.0 };
+            let f0 = if k.is_multiple_of(2) { 50.0 } else { 60.0 };
             let x: Vec<f64> = (0..N)
                 .map(|i| {
                     (1..=6)
