@@ -1,3 +1,4 @@
 //! Shared helpers for the cross-crate golden tests.
 
+pub mod bench;
 pub mod frontend_golden;

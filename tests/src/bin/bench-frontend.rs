@@ -9,34 +9,12 @@
 //! same PCM is written to a temporary folder and `tests/generators/bench_librosa.py` times
 //! librosa's features on it (one STFT per clip shared by all features).
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use genre_core::Frontend;
+use tinygenre_tests::bench::{clips, field};
 use tinygenre_tests::frontend_golden::{gtzan_dir, python, repo_root};
-
-fn clips(genres: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for dir in std::fs::read_dir(genres)? {
-        let dir = dir?.path();
-        if dir.is_dir() {
-            for f in std::fs::read_dir(&dir)? {
-                let f = f?.path();
-                if f.extension().is_some_and(|x| x == "wav") {
-                    out.push(f);
-                }
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn field(line: &str, key: &str) -> Option<f64> {
-    line.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
-}
 
 fn main() -> ExitCode {
     let genres = gtzan_dir().join("genres");

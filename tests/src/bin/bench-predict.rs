@@ -12,7 +12,7 @@
 //! splits it into decode + resample, frontend and LSTM (with an `Instant` stopwatch, which
 //! adds its own reads). All cores: one thread per core taking the next file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -20,6 +20,7 @@ use std::time::Instant;
 use genre_audio::Pcm16kStream;
 use genre_core::format::Model;
 use genre_core::stream::{Stopwatch, Stream};
+use tinygenre_tests::bench::{clips, field};
 use tinygenre_tests::frontend_golden::{gtzan_dir, python, repo_root};
 
 /// The shipped blob, as `tinygenre` builds it in.
@@ -27,28 +28,6 @@ const BLOB: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../weights/tinygenre.tgm"
 ));
-
-fn clips(genres: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for dir in std::fs::read_dir(genres)? {
-        let dir = dir?.path();
-        if dir.is_dir() {
-            for f in std::fs::read_dir(&dir)? {
-                let f = f?.path();
-                if f.extension().is_some_and(|x| x == "wav") {
-                    out.push(f);
-                }
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn field(line: &str, key: &str) -> Option<f64> {
-    line.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')?.parse().ok())
-}
 
 /// Nanoseconds between marks (wraps after 4 s, which no stage takes).
 struct Nanos;
