@@ -126,6 +126,11 @@ pub struct TrainArgs {
     /// Temperature of the teacher's soft labels.
     #[arg(long, default_value_t = 2.0)]
     pub teacher_temperature: f64,
+    /// Weight of a regression onto the teacher's patch embedding (standardised; mean squared
+    /// error of a linear map of the student's pooled hidden state, a map used in training
+    /// only): 0 is off.
+    #[arg(long, default_value_t = 0.0)]
+    pub teacher_embedding_weight: f64,
     /// Weight of the no-music terms in the training loss (0: the model does not learn to
     /// tell sounds without music apart).
     #[arg(long, default_value_t = 0.2)]
@@ -163,6 +168,7 @@ pub struct TrainConfig {
     pub teacher: bool,
     pub teacher_weight: f64,
     pub teacher_temperature: f64,
+    pub teacher_embedding_weight: f64,
     pub no_music_weight: f64,
     pub capture: bool,
 }
@@ -219,6 +225,9 @@ impl TrainArgs {
         if !(self.no_music_weight == 0.0 || positive(self.no_music_weight)) {
             bail!("--no-music-weight must be non-negative");
         }
+        if !(self.teacher_embedding_weight == 0.0 || positive(self.teacher_embedding_weight)) {
+            bail!("--teacher-embedding-weight must be non-negative");
+        }
         if !(self.teacher_temperature.is_finite() && self.teacher_temperature >= 1.0) {
             bail!("--teacher-temperature must be at least 1");
         }
@@ -269,6 +278,7 @@ impl TrainArgs {
             teacher: !self.no_teacher,
             teacher_weight: self.teacher_weight,
             teacher_temperature: self.teacher_temperature,
+            teacher_embedding_weight: self.teacher_embedding_weight,
             no_music_weight: self.no_music_weight,
             capture: !self.no_capture,
         })

@@ -349,7 +349,34 @@ pub struct NoMusicReport {
     /// give them no genre.
     pub clips_lost_int: usize,
     pub clips_lost_float: usize,
+    /// The held-out clips the integer rule gives no genre.
+    pub lost_clips_int: Vec<String>,
+    /// What other thresholds of the integer rule would give (see [`NoMusicReport::sweep`]).
+    pub sweep: Vec<SweepRow>,
+    /// Per held-out clip: one of the 126 (not `more-clips`), and its windows' largest Q16
+    /// logits.
+    #[serde(skip)]
+    music_peaks: Vec<(bool, Vec<i32>)>,
+    /// Per kind: its windows' largest Q16 logits, `None` for a window judged silence.
+    #[serde(skip)]
+    kind_peaks: Vec<(&'static str, Vec<Option<i32>>)>,
 }
+
+/// The integer rule's figures at one threshold on the largest Q16 logit.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepRow {
+    /// The threshold in logit units (the device's is `NO_MUSIC_BELOW_Q16` / 2^16).
+    pub threshold: f64,
+    pub music_windows_lost: usize,
+    /// Held-out clips given no genre: of the 126, and of `more-clips`.
+    pub clips_lost_of_126: usize,
+    pub clips_lost_more: usize,
+    /// Per kind, in [`KINDS`] order: windows called music.
+    pub kinds_music: Vec<(&'static str, usize)>,
+}
+
+/// Thresholds the sweep tries, in logit units.
+const SWEEP_THRESHOLDS: [f64; 9] = [-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0];
 
 impl NoMusicReport {
     /// Adds another fold's figures.
@@ -370,6 +397,53 @@ impl NoMusicReport {
         self.clips += other.clips;
         self.clips_lost_int += other.clips_lost_int;
         self.clips_lost_float += other.clips_lost_float;
+        self.lost_clips_int.extend_from_slice(&other.lost_clips_int);
+        self.music_peaks.extend_from_slice(&other.music_peaks);
+        for (kind, peaks) in &other.kind_peaks {
+            match self.kind_peaks.iter_mut().find(|(k, _)| k == kind) {
+                Some((_, mine)) => mine.extend_from_slice(peaks),
+                None => self.kind_peaks.push((kind, peaks.clone())),
+            }
+        }
+        self.sweep = self.sweep_rows();
+    }
+
+    /// The integer rule's figures at each of [`SWEEP_THRESHOLDS`]: what moving
+    /// `NO_MUSIC_BELOW_Q16` would trade, measured on the same held-out windows and sounds.
+    #[must_use]
+    pub fn sweep_rows(&self) -> Vec<SweepRow> {
+        SWEEP_THRESHOLDS
+            .iter()
+            .map(|&threshold| {
+                let q16 = (threshold * 65_536.0).round() as i32;
+                let mut row = SweepRow {
+                    threshold,
+                    music_windows_lost: 0,
+                    clips_lost_of_126: 0,
+                    clips_lost_more: 0,
+                    kinds_music: Vec::new(),
+                };
+                for (of_the_126, peaks) in &self.music_peaks {
+                    let music = peaks.iter().filter(|&&p| p >= q16).count();
+                    row.music_windows_lost += peaks.len() - music;
+                    if 2 * music < peaks.len() {
+                        if *of_the_126 {
+                            row.clips_lost_of_126 += 1;
+                        } else {
+                            row.clips_lost_more += 1;
+                        }
+                    }
+                }
+                row.kinds_music = self
+                    .kind_peaks
+                    .iter()
+                    .map(|(kind, peaks)| {
+                        (*kind, peaks.iter().flatten().filter(|&&p| p >= q16).count())
+                    })
+                    .collect();
+                row
+            })
+            .collect()
     }
 }
 
@@ -403,6 +477,15 @@ fn float_music(logits: &[f32; genre_core::config::N_GENRES]) -> bool {
 /// A held-out music window's integer logits (float units) and its clip's genre.
 pub type HeldOutWindow = ([f32; genre_core::config::N_GENRES], usize);
 
+/// A held-out music clip to score.
+pub struct HeldOutClip<'a> {
+    pub name: &'a str,
+    pub frames: &'a [FeatureFrame],
+    pub genre: usize,
+    /// One of the 126 GTZAN clips (not `more-clips`).
+    pub of_the_126: bool,
+}
+
 /// One fold's no-music figures for its exported model; also returns the held-out music
 /// windows' integer logits (float units) and genres, for the calibration.
 ///
@@ -410,7 +493,7 @@ pub type HeldOutWindow = ([f32; genre_core::config::N_GENRES], usize);
 /// The fold's blob does not parse.
 pub fn score_fold(
     exported: &crate::export::Exported,
-    held_out: &[(&[FeatureFrame], usize)],
+    held_out: &[HeldOutClip<'_>],
     probes: &[Probe],
 ) -> anyhow::Result<(NoMusicReport, Vec<HeldOutWindow>)> {
     use genre_core::config::WINDOW_FRAMES;
@@ -431,16 +514,18 @@ pub fn score_fold(
     };
     let mut report = NoMusicReport::default();
     let mut scored = Vec::new();
-    for &(frames, genre) in held_out {
-        let (windows, _) = frames.as_chunks::<WINDOW_FRAMES>();
+    for clip in held_out {
+        let (windows, _) = clip.frames.as_chunks::<WINDOW_FRAMES>();
         let (mut music_int, mut music_float) = (0, 0);
+        let mut peaks = Vec::with_capacity(windows.len());
         for window in windows {
             let q16 = int.window_logits(window);
             let heard = Heard::judge(f32::INFINITY, &q16);
+            peaks.push(q16.iter().copied().max().unwrap_or(i32::MIN));
             music_int += usize::from(heard.is_music());
             music_float += usize::from(float_music(&float_logits(window)));
             if heard.is_music() {
-                scored.push((dequantize_logits(&q16), genre));
+                scored.push((dequantize_logits(&q16), clip.genre));
             }
         }
         let n = windows.len();
@@ -450,6 +535,10 @@ pub fn score_fold(
         report.music_windows_lost_float += n - music_float;
         report.clips_lost_int += usize::from(2 * music_int < n);
         report.clips_lost_float += usize::from(2 * music_float < n);
+        if 2 * music_int < n {
+            report.lost_clips_int.push(clip.name.to_owned());
+        }
+        report.music_peaks.push((clip.of_the_126, peaks));
     }
     for kind in KINDS {
         let mut score = KindScore {
@@ -458,11 +547,16 @@ pub fn score_fold(
             music_int: 0,
             music_float: 0,
         };
+        let mut peaks = Vec::new();
         for probe in probes.iter().filter(|p| p.kind == kind) {
             let mut stream = Box::new(Stream::new());
             stream.push(&model, &probe.pcm, &(), |w, _| {
                 score.windows += 1;
                 score.music_int += usize::from(w.heard.is_music());
+                peaks.push(
+                    (w.heard != Heard::Silence)
+                        .then(|| w.logits.iter().copied().max().unwrap_or(i32::MIN)),
+                );
             });
             let (windows, _) = probe.frames.as_chunks::<WINDOW_FRAMES>();
             score.music_float += windows
@@ -471,7 +565,9 @@ pub fn score_fold(
                 .count();
         }
         report.kinds.push(score);
+        report.kind_peaks.push((kind.name(), peaks));
     }
+    report.sweep = report.sweep_rows();
     Ok((report, scored))
 }
 
@@ -501,6 +597,36 @@ mod tests {
                 assert!(db.is_nan() || (lo..hi).contains(&db), "{kind:?}: {db} dBFS");
             }
         }
+    }
+
+    #[test]
+    fn the_sweep_counts_what_each_threshold_drops_and_lets_through() {
+        let one = 65_536;
+        let mut a = NoMusicReport {
+            music_peaks: vec![(true, vec![2 * one, one / 2, -one])],
+            kind_peaks: vec![("tones", vec![Some(one), None, Some(-2 * one)])],
+            ..NoMusicReport::default()
+        };
+        let b = NoMusicReport {
+            music_peaks: vec![(false, vec![one / 2, 0])],
+            kind_peaks: vec![("tones", vec![Some(3 * one)])],
+            ..NoMusicReport::default()
+        };
+        a.merge(&b);
+        let at = |t: f64| a.sweep.iter().find(|r| r.threshold == t).unwrap();
+        // At 0: the one window below 0 is lost; no clip has under half music.
+        assert_eq!(at(0.0).music_windows_lost, 1);
+        assert_eq!((at(0.0).clips_lost_of_126, at(0.0).clips_lost_more), (0, 0));
+        assert_eq!(at(0.0).kinds_music, vec![("tones", 2)]);
+        // At 0.75: both clips keep under half their windows; a silent window never counts.
+        assert_eq!(at(0.75).music_windows_lost, 4);
+        assert_eq!(
+            (at(0.75).clips_lost_of_126, at(0.75).clips_lost_more),
+            (1, 1)
+        );
+        assert_eq!(at(0.75).kinds_music, vec![("tones", 2)]);
+        assert_eq!(at(2.0).kinds_music, vec![("tones", 1)]);
+        assert_eq!(at(-1.0).music_windows_lost, 0);
     }
 
     #[test]

@@ -228,6 +228,11 @@ impl Readout {
         })
     }
 
+    /// One embedding standardised by the training clips' mean and deviation.
+    pub fn standardise(&self, e: &[f32; DIM]) -> [f32; DIM] {
+        core::array::from_fn(|k| (e[k] - self.mean[k]) / self.std[k])
+    }
+
     /// Logits of one embedding.
     fn logits(&self, e: &[f32; DIM]) -> [f32; N_GENRES] {
         core::array::from_fn(|g| {

@@ -22,6 +22,7 @@ use serde::Serialize;
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::features::ClipFeatures;
+use crate::teacher::DIM as EMBEDDING_DIM;
 
 /// Set by the Ctrl-C handler: the current epoch finishes, then training stops.
 pub static STOP: AtomicBool = AtomicBool::new(false);
@@ -44,6 +45,8 @@ pub struct Hyper {
     pub teacher_weight: f64,
     /// Temperature of the teacher's soft labels and of the student's matching softmax.
     pub teacher_temperature: f64,
+    /// Weight of the regression onto the teacher's standardised patch embedding (0: off).
+    pub teacher_embedding_weight: f64,
     /// Per epoch, a genre with more than this many times the median genre's windows keeps
     /// a random such number of them (genre balance when some genres have far more audio).
     pub genre_cap: f64,
@@ -79,6 +82,11 @@ impl Hyper {
             no_music_share: 0.25,
             teacher_weight: if c.teacher { c.teacher_weight } else { 0.0 },
             teacher_temperature: c.teacher_temperature,
+            teacher_embedding_weight: if c.teacher {
+                c.teacher_embedding_weight
+            } else {
+                0.0
+            },
             genre_cap: 1.5,
             epochs: c.epochs,
             batch: c.batch,
@@ -204,11 +212,16 @@ struct Net {
     layers: [LayerParams; N_LAYERS],
     head_w: Tensor,
     head_b: Tensor,
+    /// The map from the pooled hidden state to the teacher's embedding [weight, bias]: in
+    /// training only, never exported.
+    to_embedding: Option<(Tensor, Tensor)>,
     dropout: f64,
 }
 
 impl Net {
-    fn new(vs: &nn::Path) -> Self {
+    /// The network; `regress` adds the map to the teacher's embedding (created after every
+    /// exported variable, so that their initialisation does not depend on it).
+    fn new(vs: &nn::Path, regress: bool) -> Self {
         let bound = 1.0 / (HIDDEN as f64).sqrt();
         let init = nn::Init::Uniform {
             lo: -bound,
@@ -226,10 +239,20 @@ impl Net {
                 b_hh: vs.var(&format!("bias_hh_l{l}"), &[g], init),
             }
         });
+        let head_w = vs.var("head_weight", &[N_GENRES as i64, h], init);
+        let head_b = vs.var("head_bias", &[N_GENRES as i64], init);
+        let dim = EMBEDDING_DIM as i64;
+        let to_embedding = regress.then(|| {
+            (
+                vs.var("embedding_weight", &[dim, h], init),
+                vs.var("embedding_bias", &[dim], init),
+            )
+        });
         Self {
             layers,
-            head_w: vs.var("head_weight", &[N_GENRES as i64, h], init),
-            head_b: vs.var("head_bias", &[N_GENRES as i64], init),
+            head_w,
+            head_b,
+            to_embedding,
             dropout: 0.0,
         }
     }
@@ -238,6 +261,12 @@ impl Net {
     /// on the mean of the top layer's outputs over the steps from `POOL_FROM` on (equal to the
     /// mean of the per-step logits, the head being linear).
     fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        self.pooled(x, train)
+            .linear(&self.head_w, Some(&self.head_b))
+    }
+
+    /// The mean of the top layer's outputs over the steps from `POOL_FROM` on [B × HIDDEN].
+    fn pooled(&self, x: &Tensor, train: bool) -> Tensor {
         let b = x.size()[0];
         let zeros = Tensor::zeros(
             [N_LAYERS as i64, b, HIDDEN as i64],
@@ -261,7 +290,6 @@ impl Net {
         out.narrow(1, from, out.size()[1] - from)
             .dropout(self.dropout, train)
             .mean_dim(1, false, Kind::Float)
-            .linear(&self.head_w, Some(&self.head_b))
     }
 
     /// A detached copy (the moving average starts from the initial weights).
@@ -276,6 +304,7 @@ impl Net {
             }),
             head_w: copy(&self.head_w),
             head_b: copy(&self.head_b),
+            to_embedding: None,
             dropout: self.dropout,
         }
     }
@@ -336,10 +365,12 @@ pub fn window_starts(n: usize, stride: usize) -> impl Iterator<Item = usize> {
         .filter(move |s| s + WINDOW_FRAMES <= n)
 }
 
-/// The teacher's soft labels of the training clips: per clip, per patch
-/// ([`crate::teacher::patch_of`]), at the temperature of [`Hyper::teacher_temperature`].
+/// What the teacher gives each training clip, per patch ([`crate::teacher::patch_of`]): its
+/// soft labels at the temperature of [`Hyper::teacher_temperature`], and its standardised
+/// embeddings (the regression targets of [`Hyper::teacher_embedding_weight`]).
 pub struct Teaching {
     pub soft: Vec<Vec<[f32; N_GENRES]>>,
+    pub embeddings: Vec<Vec<[f32; EMBEDDING_DIM]>>,
 }
 
 /// A genre with more than `cap` times the median genre's windows keeps a random such number
@@ -421,7 +452,8 @@ pub fn train(
     let mut rng = ChaCha8Rng::seed_from_u64(hyper.seed);
     let norm = Normaliser::fit(train);
     let vs = nn::VarStore::new(device);
-    let mut net = Net::new(&vs.root());
+    let regress = hyper.teacher_embedding_weight > 0.0 && teaching.is_some();
+    let mut net = Net::new(&vs.root(), regress);
     net.dropout = hyper.dropout;
     let mut avg = net.shadow();
     let mut opt = nn::OptimizerConfig::build(
@@ -522,7 +554,8 @@ pub fn train(
                 Some((share, perm)) => &x * (1.0 - share) + x.index_select(0, perm) * *share,
                 None => x,
             };
-            let logits = net.forward(&x, true);
+            let pooled = net.pooled(&x, true);
+            let logits = pooled.linear(&net.head_w, Some(&net.head_b));
             let ce = |target: &Tensor| {
                 logits.cross_entropy_loss::<Tensor>(
                     target,
@@ -565,6 +598,30 @@ pub fn train(
                     hard * (1.0 - hyper.teacher_weight) + kd * hyper.teacher_weight
                 }
                 None => hard,
+            };
+            let loss = match (teaching, &net.to_embedding) {
+                (Some(t), Some((w, b))) => {
+                    let target: Vec<f32> = batch
+                        .iter()
+                        .flat_map(|&(c, _, s)| {
+                            t.embeddings[c][crate::teacher::patch_of(s, t.embeddings[c].len())]
+                        })
+                        .collect();
+                    let target = Tensor::from_slice(&target)
+                        .view([batch.len() as i64, EMBEDDING_DIM as i64])
+                        .to_device(device);
+                    let target = match &mix {
+                        Some((share, perm)) => {
+                            &target * (1.0 - share) + target.index_select(0, perm) * *share
+                        }
+                        None => target,
+                    };
+                    let mse = (pooled.linear(w, Some(b)) - target)
+                        .square()
+                        .mean(Kind::Float);
+                    loss + mse * hyper.teacher_embedding_weight
+                }
+                _ => loss,
             };
             let loss = if learn_no_music {
                 let n = ((batch.len() as f64 * hyper.no_music_share).ceil() as usize).max(1);
