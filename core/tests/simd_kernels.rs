@@ -323,10 +323,12 @@ fn host_fft_stages_equal_the_portable_ones() {
     use genre_core::fft::{power_spectrum, power_spectrum_portable};
     let mut rng = XorShift(0x0ff7_2026);
     // A Hann-like window of normal numbers (the frontend's has its PCM scale folded in).
-    let window: [f32; N_BINS] = core::array::from_fn(|n| {
+    let hann: [f32; N_BINS] = core::array::from_fn(|n| {
         let x = core::f32::consts::PI * n as f32 / N_FFT as f32;
         (x.sin() * x.sin()).max(1e-6) * 1e-5
     });
+    // And one of random values (mixed signs and magnitudes: a misplaced window value shows).
+    let random: [f32; N_BINS] = core::array::from_fn(|_| fft_value(&mut rng) * 1e-12);
     // The extremes: silence, full scale (constant, alternating, random rails), impulses at
     // the rails, and full-scale sines (on bins and between them); then random frames.
     let full_scale = [i16::MAX, -i16::MAX, i16::MIN];
@@ -372,15 +374,17 @@ fn host_fft_stages_equal_the_portable_ones() {
             unreachable!("N_FFT is even")
         };
         let halves = [&halves[0], &halves[1]];
-        let (mut work, mut host, mut reference) =
-            ([0.0f32; N_FFT], [0.0f32; N_BINS], [0.0f32; N_BINS]);
-        power_spectrum(halves, &window, &mut work, &mut host);
-        power_spectrum_portable(halves, &window, &mut work, &mut reference);
-        assert_eq!(
-            host.map(f32::to_bits),
-            reference.map(f32::to_bits),
-            "case {case}"
-        );
+        for (name, window) in [("Hann", &hann), ("random", &random)] {
+            let (mut work, mut host, mut reference) =
+                ([0.0f32; N_FFT], [0.0f32; N_BINS], [0.0f32; N_BINS]);
+            power_spectrum(halves, window, &mut work, &mut host);
+            power_spectrum_portable(halves, window, &mut work, &mut reference);
+            assert_eq!(
+                host.map(f32::to_bits),
+                reference.map(f32::to_bits),
+                "case {case}, {name} window"
+            );
+        }
     }
 }
 

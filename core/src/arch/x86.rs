@@ -1,6 +1,8 @@
 //! The integer engine's dot products, gate epilogue and cell update for x86_64 with AVX2, chosen at run
-//! time, with [`super::portable`] as the fallback on a CPU without AVX2; and the frontend's
-//! square roots (SSE).
+//! time, with [`super::portable`] as the fallback on a CPU without AVX2; the frontend's
+//! square roots (SSE); and the FFT's stages with AVX2, also chosen at run time, bit-exact with
+//! [`crate::fft`]'s scalar ones ([`fft_first_stage`], [`fft_middle_stages`],
+//! [`fft_last_stage_and_split`]).
 //!
 //! **Detection.** With genre-core's `std` feature, `is_x86_feature_detected!("avx2")` (std
 //! caches the answer: one load and a test per call); without it (genre-core is `no_std`), the
@@ -45,7 +47,7 @@ use crate::lstm::GATES;
 use crate::quant::PRE_FRAC_BITS;
 
 use core::arch::x86_64::{
-    __m256i, _mm256_abs_epi32, _mm256_add_epi32, _mm256_add_epi64, _mm256_and_si256,
+    __m256, __m256i, _mm256_abs_epi32, _mm256_add_epi32, _mm256_add_epi64, _mm256_and_si256,
     _mm256_blend_epi32, _mm256_blendv_epi8, _mm256_castsi256_si128, _mm256_cmpeq_epi32,
     _mm256_cmpgt_epi32, _mm256_cmpgt_epi64, _mm256_cvtepi16_epi32, _mm256_cvtepi8_epi16,
     _mm256_hadd_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_max_epi32, _mm256_max_epu32,
@@ -591,65 +593,83 @@ unsafe fn fft_stage_avx2<const L: usize, const Q: usize>(
     z: &mut [[f32; 2]; FFT_M],
     w: &FftTwiddles<Q>,
 ) {
-    use core::arch::x86_64::{
-        __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_shuffle_ps, _mm256_storeu_ps,
-        _mm256_sub_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
-    };
+    use core::arch::x86_64::{__m256, _mm256_loadu_ps, _mm256_shuffle_ps};
     const { assert!(L == 4 * Q && Q.is_multiple_of(8)) };
     for block in z.as_chunks_mut::<L>().0 {
         for n in (0..Q).step_by(8) {
-            // Safety (all loads and stores below): points `n..n + 8` of quarter `m` are 16
-            // f32s inside `block` (n + 8 ≤ Q); `loadu`/`storeu` need no alignment.
             let load = |m: usize| -> (__m256, __m256) {
-                let p: *const f32 = block[n + m * Q..].as_ptr().cast();
+                let p: *const f32 = block[n + m * Q..n + m * Q + 8].as_ptr().cast();
+                // Safety: points `n..n + 8` of quarter `m` are 16 f32s inside `block`
+                // (n + 8 ≤ Q); `loadu` needs no alignment.
                 let (v0, v1) = unsafe { (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8))) };
                 (
                     _mm256_shuffle_ps::<0b10_00_10_00>(v0, v1),
                     _mm256_shuffle_ps::<0b11_01_11_01>(v0, v1),
                 )
             };
-            let tw = |k: usize| -> (__m256, __m256) {
-                unsafe {
-                    (
-                        _mm256_loadu_ps(w.re[k][n..].as_ptr()),
-                        _mm256_loadu_ps(w.im[k][n..].as_ptr()),
-                    )
-                }
-            };
-            let (a0, a1, a2, a3) = (load(0), load(1), load(2), load(3));
-            // dft4: t0 = a0 + a2, t1 = a0 - a2, t2 = a1 + a3, t3 = -i(a1 - a3).
-            let t0 = (_mm256_add_ps(a0.0, a2.0), _mm256_add_ps(a0.1, a2.1));
-            let t1 = (_mm256_sub_ps(a0.0, a2.0), _mm256_sub_ps(a0.1, a2.1));
-            let t2 = (_mm256_add_ps(a1.0, a3.0), _mm256_add_ps(a1.1, a3.1));
-            let d = (_mm256_sub_ps(a1.0, a3.0), _mm256_sub_ps(a1.1, a3.1));
-            // -i·d = (d.im, -d.re): negation as 0 - x would differ for x = +0, so XOR the
-            // sign bit, as the scalar `-` does.
-            let minus = |x: __m256| {
-                use core::arch::x86_64::{_mm256_set1_ps, _mm256_xor_ps};
-                _mm256_xor_ps(x, _mm256_set1_ps(-0.0))
-            };
-            let t3 = (d.1, minus(d.0));
-            let y0 = (_mm256_add_ps(t0.0, t2.0), _mm256_add_ps(t0.1, t2.1));
-            let y2 = (_mm256_sub_ps(t0.0, t2.0), _mm256_sub_ps(t0.1, t2.1));
-            let y1 = (_mm256_add_ps(t1.0, t3.0), _mm256_add_ps(t1.1, t3.1));
-            let y3 = (_mm256_sub_ps(t1.0, t3.0), _mm256_sub_ps(t1.1, t3.1));
-            // Complex::mul: (a·c - b·d, a·d + b·c).
-            let mul = |a: (__m256, __m256), k: usize| {
-                let (c, d) = tw(k);
-                (
-                    _mm256_sub_ps(_mm256_mul_ps(a.0, c), _mm256_mul_ps(a.1, d)),
-                    _mm256_add_ps(_mm256_mul_ps(a.0, d), _mm256_mul_ps(a.1, c)),
-                )
-            };
-            let out = [y0, mul(y2, 1), mul(y1, 0), mul(y3, 2)];
-            for (m, (re, im)) in out.into_iter().enumerate() {
-                let p: *mut f32 = block[n + m * Q..].as_mut_ptr().cast();
-                unsafe {
-                    _mm256_storeu_ps(p, _mm256_unpacklo_ps(re, im));
-                    _mm256_storeu_ps(p.add(8), _mm256_unpackhi_ps(re, im));
-                }
+            let out = radix4_lanes([load(0), load(1), load(2), load(3)], w, n);
+            for (m, y) in out.into_iter().enumerate() {
+                store_points(&mut block[n + m * Q..n + m * Q + 8], y);
             }
         }
+    }
+}
+
+/// Eight radix-4 butterflies `n..n + 8` of a stage over blocks of `4Q` points (`n` a multiple
+/// of 8): `radix4` of the quarters' points `a[m]` (real, imaginary parts, in the lane order
+/// 0, 1, 4, 5, 2, 3, 6, 7), lane by lane with the same operations in the same order; the four
+/// outputs in the same lane order.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn radix4_lanes<const Q: usize>(
+    a: [(__m256, __m256); 4],
+    w: &FftTwiddles<Q>,
+    n: usize,
+) -> [(__m256, __m256); 4] {
+    use core::arch::x86_64::{
+        _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_sub_ps, _mm256_xor_ps,
+    };
+    let tw = |k: usize| -> (__m256, __m256) {
+        let (re, im) = (&w.re[k][n..n + 8], &w.im[k][n..n + 8]);
+        // Safety: `re` and `im` are 8 f32s; `loadu` needs no alignment.
+        unsafe { (_mm256_loadu_ps(re.as_ptr()), _mm256_loadu_ps(im.as_ptr())) }
+    };
+    let [a0, a1, a2, a3] = a;
+    // dft4: t0 = a0 + a2, t1 = a0 - a2, t2 = a1 + a3, t3 = -i(a1 - a3).
+    let t0 = (_mm256_add_ps(a0.0, a2.0), _mm256_add_ps(a0.1, a2.1));
+    let t1 = (_mm256_sub_ps(a0.0, a2.0), _mm256_sub_ps(a0.1, a2.1));
+    let t2 = (_mm256_add_ps(a1.0, a3.0), _mm256_add_ps(a1.1, a3.1));
+    let d = (_mm256_sub_ps(a1.0, a3.0), _mm256_sub_ps(a1.1, a3.1));
+    // -i·d = (d.im, -d.re): negation as 0 - x would differ for x = +0, so XOR the sign bit,
+    // as the scalar `-` does.
+    let t3 = (d.1, _mm256_xor_ps(d.0, _mm256_set1_ps(-0.0)));
+    let y0 = (_mm256_add_ps(t0.0, t2.0), _mm256_add_ps(t0.1, t2.1));
+    let y2 = (_mm256_sub_ps(t0.0, t2.0), _mm256_sub_ps(t0.1, t2.1));
+    let y1 = (_mm256_add_ps(t1.0, t3.0), _mm256_add_ps(t1.1, t3.1));
+    let y3 = (_mm256_sub_ps(t1.0, t3.0), _mm256_sub_ps(t1.1, t3.1));
+    // Complex::mul: (a·c - b·d, a·d + b·c).
+    let mul = |a: (__m256, __m256), k: usize| {
+        let (c, d) = tw(k);
+        (
+            _mm256_sub_ps(_mm256_mul_ps(a.0, c), _mm256_mul_ps(a.1, d)),
+            _mm256_add_ps(_mm256_mul_ps(a.0, d), _mm256_mul_ps(a.1, c)),
+        )
+    };
+    [y0, mul(y2, 1), mul(y1, 0), mul(y3, 2)]
+}
+
+/// Stores eight points given as real and imaginary parts in the lane order 0, 1, 4, 5, 2, 3,
+/// 6, 7 (`vunpck*ps` restores the order).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn store_points(dst: &mut [[f32; 2]], y: (__m256, __m256)) {
+    use core::arch::x86_64::{_mm256_storeu_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps};
+    let dst: &mut [[f32; 2]; 8] = dst.try_into().expect("eight points");
+    let p: *mut f32 = dst.as_mut_ptr().cast();
+    // Safety: `dst` is 16 f32s; `storeu` needs no alignment.
+    unsafe {
+        _mm256_storeu_ps(p, _mm256_unpacklo_ps(y.0, y.1));
+        _mm256_storeu_ps(p.add(8), _mm256_unpackhi_ps(y.0, y.1));
     }
 }
 
@@ -846,6 +866,110 @@ unsafe fn fft_last_stage_avx2(z: &[[f32; 2]; FFT_M], power: &mut [f32; N_BINS]) 
                 _mm256_permutevar8x32_ps(x, reverse),
             );
             store(FFT_M - 2 * LAST_S * (q + 1) + f0, y);
+        }
+    }
+}
+
+/// The FFT's first radix-4 stage ([`crate::fft`]'s `first_stage`: windowing on the way in,
+/// blocks of `M` points) with AVX2, eight butterflies at a time; `false` (nothing done)
+/// without AVX2.
+///
+/// The butterflies `n..n + 8` read sixteen consecutive samples of each quarter of the frame
+/// (`vpmovsxwd`, then `vcvtdq2ps`, exact for `i16`), multiply them by the window (read
+/// forwards for the first half, backwards and reversed with `vpermps` for the mirrored
+/// second half), one product per value as the scalar `fwd`/`rev` (`x · w`, f32), then split
+/// real and imaginary lanes and run the butterflies as the middle stages do (`radix4_lanes`,
+/// twiddles `twiddles3(2n)` tabulated): the same bits as the scalar stage.
+pub fn fft_first_stage(
+    frame: crate::fft::Halves<'_>,
+    window: &[f32; N_BINS],
+    z: &mut [[f32; 2]; FFT_M],
+) -> bool {
+    if !avx2() {
+        return false;
+    }
+    // Safety: the CPU has AVX2 (just checked).
+    unsafe { fft_first_stage_avx2(frame, window, z) };
+    true
+}
+
+static FFT_TWIDDLES_512: FftTwiddles<128> = fft_twiddles();
+
+/// See [`fft_first_stage`].
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+unsafe fn fft_first_stage_avx2(
+    frame: crate::fft::Halves<'_>,
+    window: &[f32; N_BINS],
+    z: &mut [[f32; 2]; FFT_M],
+) {
+    use core::arch::x86_64::{
+        _mm256_castsi256_si128, _mm256_cvtepi16_epi32, _mm256_cvtepi32_ps,
+        _mm256_extracti128_si256, _mm256_loadu_ps, _mm256_loadu_si256, _mm256_mul_ps,
+        _mm256_permutevar8x32_ps, _mm256_setr_epi32, _mm256_shuffle_ps,
+    };
+    const Q: usize = FFT_M / 4;
+    const HALF: usize = N_FFT / 2;
+    let reverse = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+    let w = &FFT_TWIDDLES_512;
+    for n in (0..Q).step_by(8) {
+        // Samples `s..s + 16` of half `h` as f32 (two vectors of eight).
+        let samples = |h: usize, s: usize| -> (__m256, __m256) {
+            // Safety: `s + 16 ≤ N_FFT / 2` i16s of the half; `loadu` needs no alignment.
+            let x = unsafe { _mm256_loadu_si256(frame[h][s..s + 16].as_ptr().cast()) };
+            (
+                _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(x))),
+                _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(x))),
+            )
+        };
+        // Window values `j..j + 16` forwards.
+        let forwards = |j: usize| -> (__m256, __m256) {
+            // Safety: `j + 16 ≤ N_BINS` f32s; `loadu` needs no alignment.
+            unsafe {
+                (
+                    _mm256_loadu_ps(window[j..j + 8].as_ptr()),
+                    _mm256_loadu_ps(window[j + 8..j + 16].as_ptr()),
+                )
+            }
+        };
+        // Window values `j, j - 1, …, j - 15` (backwards).
+        let backwards = |j: usize| -> (__m256, __m256) {
+            // Safety: `j - 15 ≥ 0` and `j < N_BINS`; `loadu` needs no alignment.
+            let (lo, hi) = unsafe {
+                (
+                    _mm256_loadu_ps(window[j - 15..=j - 8].as_ptr()),
+                    _mm256_loadu_ps(window[j - 7..=j].as_ptr()),
+                )
+            };
+            (
+                _mm256_permutevar8x32_ps(hi, reverse),
+                _mm256_permutevar8x32_ps(lo, reverse),
+            )
+        };
+        // Points `n..n + 8` of quarter `m` (samples `2n + 256m..`), windowed, split into real
+        // and imaginary parts in the lane order 0, 1, 4, 5, 2, 3, 6, 7.
+        let load = |m: usize| -> (__m256, __m256) {
+            let s = 2 * n + 2 * Q * (m % 2);
+            let (x0, x1) = samples(m / 2, s);
+            let (w0, w1) = if m < 2 {
+                forwards(s)
+            } else {
+                backwards(HALF - s)
+            };
+            let (v0, v1) = (_mm256_mul_ps(x0, w0), _mm256_mul_ps(x1, w1));
+            (
+                _mm256_shuffle_ps::<0b10_00_10_00>(v0, v1),
+                _mm256_shuffle_ps::<0b11_01_11_01>(v0, v1),
+            )
+        };
+        let out = radix4_lanes([load(0), load(1), load(2), load(3)], w, n);
+        let (quarters, []) = z.as_chunks_mut::<Q>() else {
+            unreachable!("M is a multiple of 4")
+        };
+        for (quarter, y) in quarters.iter_mut().zip(out) {
+            store_points(&mut quarter[n..n + 8], y);
         }
     }
 }
