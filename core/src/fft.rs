@@ -256,15 +256,7 @@ fn last_stage_and_split(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
     let block = |f: usize| {
         blocks[((f as u32).reverse_bits() >> (32 - S.ilog2())) as usize].map(Complex::load)
     };
-    let a = block(0);
-    let [z0, z128, z256, z384] = dft8_even(&a);
-    let [z64, z192, z320, z448] = dft8_odd(&a);
-    power[0] = (2.0 * (z0.re + z0.im)) * (2.0 * (z0.re + z0.im));
-    power[M] = (2.0 * (z0.re - z0.im)) * (2.0 * (z0.re - z0.im));
-    power[M / 2] = 4.0 * z256.norm_sqr();
-    for (k, zk, zmk) in [(S, z64, z448), (2 * S, z128, z384), (3 * S, z192, z320)] {
-        (power[k], power[M - k]) = split_pair(zk, zmk, twiddle(k));
-    }
+    split_first_block(z, power);
     for f in 1..S {
         // Z[f + 2S·q] and Z[S - f + S·(2q + 1)], q = 0..4.
         let a = dft8_even(&block(f));
@@ -278,9 +270,9 @@ fn last_stage_and_split(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
     }
 }
 
-/// The `f = 0` bins of [`last_stage_and_split`] (0, 64·j for j = 1..8, and `M`), computed as
-/// it does, for the x86_64 AVX2 last stage, whose lanes do every other `f`.
-#[cfg(target_arch = "x86_64")]
+/// The `f = 0` bins of [`last_stage_and_split`] (0, 64·j for j = 1..8, and `M`); also run by
+/// the x86_64 AVX2 last stage, whose lanes do every other `f`.
+#[inline(always)]
 pub(crate) fn split_first_block(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
     const S: usize = M / 8;
     let (blocks, []) = z.as_chunks::<8>() else {
