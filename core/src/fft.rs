@@ -256,15 +256,7 @@ fn last_stage_and_split(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
     let block = |f: usize| {
         blocks[((f as u32).reverse_bits() >> (32 - S.ilog2())) as usize].map(Complex::load)
     };
-    let a = block(0);
-    let [z0, z128, z256, z384] = dft8_even(&a);
-    let [z64, z192, z320, z448] = dft8_odd(&a);
-    power[0] = (2.0 * (z0.re + z0.im)) * (2.0 * (z0.re + z0.im));
-    power[M] = (2.0 * (z0.re - z0.im)) * (2.0 * (z0.re - z0.im));
-    power[M / 2] = 4.0 * z256.norm_sqr();
-    for (k, zk, zmk) in [(S, z64, z448), (2 * S, z128, z384), (3 * S, z192, z320)] {
-        (power[k], power[M - k]) = split_pair(zk, zmk, twiddle(k));
-    }
+    split_first_block(z, power);
     for f in 1..S {
         // Z[f + 2S·q] and Z[S - f + S·(2q + 1)], q = 0..4.
         let a = dft8_even(&block(f));
@@ -275,6 +267,26 @@ fn last_stage_and_split(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
             let k = 2 * S - f + 2 * S * q;
             (power[k], power[M - k]) = split_pair(b[q], a[3 - q], twiddle(k));
         }
+    }
+}
+
+/// The `f = 0` bins of [`last_stage_and_split`] (0, 64·j for j = 1..8, and `M`); also run by
+/// the x86_64 AVX2 last stage, whose lanes do every other `f`.
+#[inline(always)]
+pub(crate) fn split_first_block(z: &[[f32; 2]; M], power: &mut [f32; N_BINS]) {
+    const S: usize = M / 8;
+    let (blocks, []) = z.as_chunks::<8>() else {
+        unreachable!("M is a multiple of 8")
+    };
+    // Block rev6(0) = 0.
+    let a = blocks[0].map(Complex::load);
+    let [z0, z128, z256, z384] = dft8_even(&a);
+    let [z64, z192, z320, z448] = dft8_odd(&a);
+    power[0] = (2.0 * (z0.re + z0.im)) * (2.0 * (z0.re + z0.im));
+    power[M] = (2.0 * (z0.re - z0.im)) * (2.0 * (z0.re - z0.im));
+    power[M / 2] = 4.0 * z256.norm_sqr();
+    for (k, zk, zmk) in [(S, z64, z448), (2 * S, z128, z384), (3 * S, z192, z320)] {
+        (power[k], power[M - k]) = split_pair(zk, zmk, twiddle(k));
     }
 }
 
@@ -303,7 +315,13 @@ pub fn power_spectrum(
         unreachable!("N_FFT is even")
     };
     let z: &mut [[f32; 2]; M] = z.try_into().expect("M = N_FFT / 2 points");
-    first_stage(frame, window, z);
+    #[cfg(target_arch = "x86_64")]
+    let done = crate::arch::x86::fft_first_stage(frame, window, z);
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = false;
+    if !done {
+        first_stage(frame, window, z);
+    }
     #[cfg(target_arch = "x86_64")]
     let done = crate::arch::x86::fft_middle_stages(z);
     #[cfg(not(target_arch = "x86_64"))]
@@ -312,11 +330,17 @@ pub fn power_spectrum(
         stage::<{ M / 4 }>(z);
         stage::<{ M / 16 }>(z);
     }
-    last_stage_and_split(z, power);
+    #[cfg(target_arch = "x86_64")]
+    let done = crate::arch::x86::fft_last_stage_and_split(z, power);
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = false;
+    if !done {
+        last_stage_and_split(z, power);
+    }
 }
 
-/// [`power_spectrum`] with the portable middle stages, for the host test that compares the
-/// two (the x86_64 build runs them with AVX2 where the CPU has it).
+/// [`power_spectrum`] with the portable stages (first, middle and last), for the host test that
+/// compares the two (the x86_64 build runs them with AVX2 where the CPU has it).
 #[cfg(target_arch = "x86_64")]
 #[doc(hidden)]
 pub fn power_spectrum_portable(
@@ -333,4 +357,33 @@ pub fn power_spectrum_portable(
     stage::<{ M / 4 }>(z);
     stage::<{ M / 16 }>(z);
     last_stage_and_split(z, power);
+}
+
+/// The FFT buffer `z` (`N_FFT` f32s: `M` complex points, radix-4 stages done) as an array of
+/// points.
+#[cfg(target_arch = "x86_64")]
+fn points(z: &[f32; N_FFT]) -> &[[f32; 2]; M] {
+    let (z, []) = z.as_chunks::<2>() else {
+        unreachable!("N_FFT is even")
+    };
+    z.try_into().expect("M = N_FFT / 2 points")
+}
+
+/// The last stage and real split as [`power_spectrum`] runs them on this CPU (AVX2 where it
+/// has it) on any FFT buffer `z`, writing `|X[k]|²` into `power`: for the host test that
+/// compares them with [`last_stage_portable`].
+#[cfg(target_arch = "x86_64")]
+#[doc(hidden)]
+pub fn last_stage_host(z: &[f32; N_FFT], power: &mut [f32; N_BINS]) {
+    let z = points(z);
+    if !crate::arch::x86::fft_last_stage_and_split(z, power) {
+        last_stage_and_split(z, power);
+    }
+}
+
+/// The portable last stage and real split on any FFT buffer `z` (see [`last_stage_host`]).
+#[cfg(target_arch = "x86_64")]
+#[doc(hidden)]
+pub fn last_stage_portable(z: &[f32; N_FFT], power: &mut [f32; N_BINS]) {
+    last_stage_and_split(points(z), power);
 }

@@ -323,25 +323,104 @@ fn host_fft_stages_equal_the_portable_ones() {
     use genre_core::fft::{power_spectrum, power_spectrum_portable};
     let mut rng = XorShift(0x0ff7_2026);
     // A Hann-like window of normal numbers (the frontend's has its PCM scale folded in).
-    let window: [f32; N_BINS] = core::array::from_fn(|n| {
+    let hann: [f32; N_BINS] = core::array::from_fn(|n| {
         let x = core::f32::consts::PI * n as f32 / N_FFT as f32;
         (x.sin() * x.sin()).max(1e-6) * 1e-5
     });
-    for case in 0..1000u32 {
-        let frame: [[i16; N_FFT / 2]; 2] = core::array::from_fn(|_| {
-            core::array::from_fn(|_| match case % 4 {
+    // And one of random values (mixed signs and magnitudes: a misplaced window value shows).
+    let random: [f32; N_BINS] = core::array::from_fn(|_| fft_value(&mut rng) * 1e-12);
+    // The extremes: silence, full scale (constant, alternating, random rails), impulses at
+    // the rails, and full-scale sines (on bins and between them); then random frames.
+    let full_scale = [i16::MAX, -i16::MAX, i16::MIN];
+    let sine = |cycles: f32, amplitude: f32, phase: f32| -> [i16; N_FFT] {
+        core::array::from_fn(|n| {
+            let t = 2.0 * core::f32::consts::PI * cycles * n as f32 / N_FFT as f32 + phase;
+            (amplitude * t.sin()).round().clamp(-32768.0, 32767.0) as i16
+        })
+    };
+    let mut extremes: Vec<[i16; N_FFT]> = vec![[0; N_FFT]];
+    for v in full_scale {
+        extremes.push([v; N_FFT]);
+        let opposite = if v < 0 { i16::MAX } else { i16::MIN };
+        extremes.push(core::array::from_fn(
+            |n| if n % 2 == 0 { v } else { opposite },
+        ));
+        for at in [0, 1, 2, 7, 255, 256, 511, 512, 513, 700, N_FFT - 1] {
+            let mut impulse = [0; N_FFT];
+            impulse[at] = v;
+            extremes.push(impulse);
+        }
+    }
+    for cycles in [
+        1.0, 2.0, 3.5, 17.0, 64.0, 100.25, 128.0, 255.5, 256.0, 384.0, 511.0, 512.0,
+    ] {
+        for (amplitude, phase) in [(32767.0, 0.0), (32768.0, 0.3), (1.0, 1.0), (20000.0, 2.0)] {
+            extremes.push(sine(cycles, amplitude, phase));
+        }
+    }
+    let randoms = 1000u32;
+    let frames = extremes.len() as u32 + randoms;
+    for case in 0..frames {
+        let frame: [i16; N_FFT] = match extremes.get(case as usize) {
+            Some(frame) => *frame,
+            None => core::array::from_fn(|_| match case % 4 {
                 0 => rng.next() as i16,
                 1 => (rng.next() % 64) as i16 - 32,
-                2 => [i16::MIN, i16::MAX][rng.next() as usize % 2],
-                _ if case == 3 => 0,
+                2 => full_scale[rng.next() as usize % 3],
                 _ => (rng.next() % 3) as i16 - 1,
-            })
+            }),
+        };
+        let (halves, []) = frame.as_chunks::<{ N_FFT / 2 }>() else {
+            unreachable!("N_FFT is even")
+        };
+        let halves = [&halves[0], &halves[1]];
+        for (name, window) in [("Hann", &hann), ("random", &random)] {
+            let (mut work, mut host, mut reference) =
+                ([0.0f32; N_FFT], [0.0f32; N_BINS], [0.0f32; N_BINS]);
+            power_spectrum(halves, window, &mut work, &mut host);
+            power_spectrum_portable(halves, window, &mut work, &mut reference);
+            assert_eq!(
+                host.map(f32::to_bits),
+                reference.map(f32::to_bits),
+                "case {case}, {name} window"
+            );
+        }
+    }
+}
+
+/// A finite `f32` of either sign whose square, times the FFT's gains, stays finite: zero (of
+/// either sign) and subnormals one time in sixteen each, else a random exponent in
+/// 2^-126..2^50 and a random mantissa.
+fn fft_value(rng: &mut XorShift) -> f32 {
+    let bits = rng.next();
+    let sign = bits & 0x8000_0000;
+    f32::from_bits(match bits & 0xf {
+        0 => sign,
+        1 => sign | (bits >> 9),
+        _ => sign | (bits & 0x007f_ffff) | ((1 + rng.next() % 177) << 23),
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn host_fft_last_stage_equals_the_portable_one() {
+    use genre_core::config::{N_BINS, N_FFT};
+    use genre_core::fft::{last_stage_host, last_stage_portable};
+    let mut rng = XorShift(0x1a57_2026);
+    for case in 0..3000u32 {
+        // Any FFT buffer: random values of every magnitude, of one magnitude, small integers
+        // (many exact sums and ties), and an all-zero one.
+        let scale = fft_value(&mut rng).abs();
+        let z: [f32; N_FFT] = core::array::from_fn(|_| match case % 4 {
+            _ if case == 0 => 0.0,
+            0 => fft_value(&mut rng),
+            1 => (rng.next() as i32 >> 8) as f32 * (scale.min(1e15) / 8_388_608.0),
+            2 => (rng.next() % 5) as f32 - 2.0,
+            _ => fft_value(&mut rng) * 1e-20,
         });
-        let halves = [&frame[0], &frame[1]];
-        let (mut work, mut host, mut reference) =
-            ([0.0f32; N_FFT], [0.0f32; N_BINS], [0.0f32; N_BINS]);
-        power_spectrum(halves, &window, &mut work, &mut host);
-        power_spectrum_portable(halves, &window, &mut work, &mut reference);
+        let (mut host, mut reference) = ([0.0f32; N_BINS], [0.0f32; N_BINS]);
+        last_stage_host(&z, &mut host);
+        last_stage_portable(&z, &mut reference);
         assert_eq!(
             host.map(f32::to_bits),
             reference.map(f32::to_bits),

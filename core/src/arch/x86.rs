@@ -1,6 +1,8 @@
 //! The integer engine's dot products, gate epilogue and cell update for x86_64 with AVX2, chosen at run
-//! time, with [`super::portable`] as the fallback on a CPU without AVX2; and the frontend's
-//! square roots (SSE).
+//! time, with [`super::portable`] as the fallback on a CPU without AVX2; the frontend's
+//! square roots (SSE); and the FFT's stages with AVX2, also chosen at run time, bit-exact with
+//! [`crate::fft`]'s scalar ones ([`fft_first_stage`], [`fft_middle_stages`],
+//! [`fft_last_stage_and_split`]).
 //!
 //! **Detection.** With genre-core's `std` feature, `is_x86_feature_detected!("avx2")` (std
 //! caches the answer: one load and a test per call); without it (genre-core is `no_std`), the
@@ -45,7 +47,7 @@ use crate::lstm::GATES;
 use crate::quant::PRE_FRAC_BITS;
 
 use core::arch::x86_64::{
-    __m256i, _mm256_abs_epi32, _mm256_add_epi32, _mm256_add_epi64, _mm256_and_si256,
+    __m256, __m256i, _mm256_abs_epi32, _mm256_add_epi32, _mm256_add_epi64, _mm256_and_si256,
     _mm256_blend_epi32, _mm256_blendv_epi8, _mm256_castsi256_si128, _mm256_cmpeq_epi32,
     _mm256_cmpgt_epi32, _mm256_cmpgt_epi64, _mm256_cvtepi16_epi32, _mm256_cvtepi8_epi16,
     _mm256_hadd_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_max_epi32, _mm256_max_epu32,
@@ -544,7 +546,7 @@ pub fn fft_middle_stages(z: &mut [[f32; 2]; FFT_M]) -> bool {
     true
 }
 
-use crate::config::N_FFT;
+use crate::config::{N_BINS, N_FFT};
 use crate::fft::{COS, M as FFT_M};
 
 /// Per butterfly `n` of a stage over blocks of `L = 4Q` points, in the lane order of the
@@ -591,64 +593,383 @@ unsafe fn fft_stage_avx2<const L: usize, const Q: usize>(
     z: &mut [[f32; 2]; FFT_M],
     w: &FftTwiddles<Q>,
 ) {
-    use core::arch::x86_64::{
-        __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_shuffle_ps, _mm256_storeu_ps,
-        _mm256_sub_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
-    };
+    use core::arch::x86_64::{__m256, _mm256_loadu_ps, _mm256_shuffle_ps};
     const { assert!(L == 4 * Q && Q.is_multiple_of(8)) };
     for block in z.as_chunks_mut::<L>().0 {
         for n in (0..Q).step_by(8) {
-            // Safety (all loads and stores below): points `n..n + 8` of quarter `m` are 16
-            // f32s inside `block` (n + 8 ≤ Q); `loadu`/`storeu` need no alignment.
             let load = |m: usize| -> (__m256, __m256) {
-                let p: *const f32 = block[n + m * Q..].as_ptr().cast();
+                let p: *const f32 = block[n + m * Q..n + m * Q + 8].as_ptr().cast();
+                // Safety: points `n..n + 8` of quarter `m` are 16 f32s inside `block`
+                // (n + 8 ≤ Q); `loadu` needs no alignment.
                 let (v0, v1) = unsafe { (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8))) };
                 (
                     _mm256_shuffle_ps::<0b10_00_10_00>(v0, v1),
                     _mm256_shuffle_ps::<0b11_01_11_01>(v0, v1),
                 )
             };
-            let tw = |k: usize| -> (__m256, __m256) {
-                unsafe {
-                    (
-                        _mm256_loadu_ps(w.re[k][n..].as_ptr()),
-                        _mm256_loadu_ps(w.im[k][n..].as_ptr()),
-                    )
-                }
-            };
-            let (a0, a1, a2, a3) = (load(0), load(1), load(2), load(3));
-            // dft4: t0 = a0 + a2, t1 = a0 - a2, t2 = a1 + a3, t3 = -i(a1 - a3).
-            let t0 = (_mm256_add_ps(a0.0, a2.0), _mm256_add_ps(a0.1, a2.1));
-            let t1 = (_mm256_sub_ps(a0.0, a2.0), _mm256_sub_ps(a0.1, a2.1));
-            let t2 = (_mm256_add_ps(a1.0, a3.0), _mm256_add_ps(a1.1, a3.1));
-            let d = (_mm256_sub_ps(a1.0, a3.0), _mm256_sub_ps(a1.1, a3.1));
-            // -i·d = (d.im, -d.re): negation as 0 - x would differ for x = +0, so XOR the
-            // sign bit, as the scalar `-` does.
-            let minus = |x: __m256| {
-                use core::arch::x86_64::{_mm256_set1_ps, _mm256_xor_ps};
-                _mm256_xor_ps(x, _mm256_set1_ps(-0.0))
-            };
-            let t3 = (d.1, minus(d.0));
-            let y0 = (_mm256_add_ps(t0.0, t2.0), _mm256_add_ps(t0.1, t2.1));
-            let y2 = (_mm256_sub_ps(t0.0, t2.0), _mm256_sub_ps(t0.1, t2.1));
-            let y1 = (_mm256_add_ps(t1.0, t3.0), _mm256_add_ps(t1.1, t3.1));
-            let y3 = (_mm256_sub_ps(t1.0, t3.0), _mm256_sub_ps(t1.1, t3.1));
-            // Complex::mul: (a·c - b·d, a·d + b·c).
-            let mul = |a: (__m256, __m256), k: usize| {
-                let (c, d) = tw(k);
+            let out = radix4_lanes([load(0), load(1), load(2), load(3)], w, n);
+            for (m, y) in out.into_iter().enumerate() {
+                store_points(&mut block[n + m * Q..n + m * Q + 8], y);
+            }
+        }
+    }
+}
+
+/// Eight radix-4 butterflies `n..n + 8` of a stage over blocks of `4Q` points (`n` a multiple
+/// of 8): `radix4` of the quarters' points `a[m]` (real, imaginary parts, in the lane order
+/// 0, 1, 4, 5, 2, 3, 6, 7), lane by lane with the same operations in the same order; the four
+/// outputs in the same lane order.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn radix4_lanes<const Q: usize>(
+    a: [(__m256, __m256); 4],
+    w: &FftTwiddles<Q>,
+    n: usize,
+) -> [(__m256, __m256); 4] {
+    use core::arch::x86_64::{
+        _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_sub_ps, _mm256_xor_ps,
+    };
+    let tw = |k: usize| -> (__m256, __m256) {
+        let (re, im) = (&w.re[k][n..n + 8], &w.im[k][n..n + 8]);
+        // Safety: `re` and `im` are 8 f32s; `loadu` needs no alignment.
+        unsafe { (_mm256_loadu_ps(re.as_ptr()), _mm256_loadu_ps(im.as_ptr())) }
+    };
+    let [a0, a1, a2, a3] = a;
+    // dft4: t0 = a0 + a2, t1 = a0 - a2, t2 = a1 + a3, t3 = -i(a1 - a3).
+    let t0 = (_mm256_add_ps(a0.0, a2.0), _mm256_add_ps(a0.1, a2.1));
+    let t1 = (_mm256_sub_ps(a0.0, a2.0), _mm256_sub_ps(a0.1, a2.1));
+    let t2 = (_mm256_add_ps(a1.0, a3.0), _mm256_add_ps(a1.1, a3.1));
+    let d = (_mm256_sub_ps(a1.0, a3.0), _mm256_sub_ps(a1.1, a3.1));
+    // -i·d = (d.im, -d.re): negation as 0 - x would differ for x = +0, so XOR the sign bit,
+    // as the scalar `-` does.
+    let t3 = (d.1, _mm256_xor_ps(d.0, _mm256_set1_ps(-0.0)));
+    let y0 = (_mm256_add_ps(t0.0, t2.0), _mm256_add_ps(t0.1, t2.1));
+    let y2 = (_mm256_sub_ps(t0.0, t2.0), _mm256_sub_ps(t0.1, t2.1));
+    let y1 = (_mm256_add_ps(t1.0, t3.0), _mm256_add_ps(t1.1, t3.1));
+    let y3 = (_mm256_sub_ps(t1.0, t3.0), _mm256_sub_ps(t1.1, t3.1));
+    // Complex::mul: (a·c - b·d, a·d + b·c).
+    let mul = |a: (__m256, __m256), k: usize| {
+        let (c, d) = tw(k);
+        (
+            _mm256_sub_ps(_mm256_mul_ps(a.0, c), _mm256_mul_ps(a.1, d)),
+            _mm256_add_ps(_mm256_mul_ps(a.0, d), _mm256_mul_ps(a.1, c)),
+        )
+    };
+    [y0, mul(y2, 1), mul(y1, 0), mul(y3, 2)]
+}
+
+/// Stores eight points given as real and imaginary parts in the lane order 0, 1, 4, 5, 2, 3,
+/// 6, 7 (`vunpck*ps` restores the order).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn store_points(dst: &mut [[f32; 2]], y: (__m256, __m256)) {
+    use core::arch::x86_64::{_mm256_storeu_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps};
+    let dst: &mut [[f32; 2]; 8] = dst.try_into().expect("eight points");
+    let p: *mut f32 = dst.as_mut_ptr().cast();
+    // Safety: `dst` is 16 f32s; `storeu` needs no alignment.
+    unsafe {
+        _mm256_storeu_ps(p, _mm256_unpacklo_ps(y.0, y.1));
+        _mm256_storeu_ps(p.add(8), _mm256_unpackhi_ps(y.0, y.1));
+    }
+}
+
+/// The FFT's last stage and real split ([`crate::fft`]'s `last_stage_and_split`) with AVX2,
+/// eight values of `f` at a time, into `power` (`|X[k]|²`, the spectrum's units squared);
+/// `false` (nothing done) without AVX2.
+///
+/// Lane `j` of pass `g` is `f = 8g + j`: the eight blocks `rev6(f)` (and their partners
+/// `rev6(64 - f)`) are transposed into one vector per real and imaginary part of each point
+/// (`vinsertf128` loads, then `vunpck*ps`/`vshufps` within 128-bit lanes); each lane then does
+/// `dft8_even`, `dft8_odd` and `split_pair`'s additions, subtractions, products and sign flips
+/// on the same values in the same order, without fused multiply-adds, with the twiddles
+/// `twiddle(k)` tabulated per lane: the same bits as the scalar loop. The eight bins of a lane
+/// are stored as four runs of eight ascending bins and four descending ones (reversed with
+/// `vpermps`). Lane `f = 0` computes values for bins that the scalar `f = 0` case (run after,
+/// as in the portable code) overwrites.
+pub fn fft_last_stage_and_split(z: &[[f32; 2]; FFT_M], power: &mut [f32; N_BINS]) -> bool {
+    if !avx2() {
+        return false;
+    }
+    // Safety: the CPU has AVX2 (just checked).
+    unsafe { fft_last_stage_avx2(z, power) };
+    crate::fft::split_first_block(z, power);
+    true
+}
+
+/// Blocks of the last stage (`M / 8`), and values of `f` per block pair.
+const LAST_S: usize = FFT_M / 8;
+
+/// Twiddles of the real split per lane `f` (`f = 0..64`): family 0 is `W^f`, 1 `W^(128 - f)`,
+/// 2 `W^(128 + f)`, 3 `W^(256 - f)`, each as `twiddle(k) = (COS[k], -COS[N_FFT/4 - k])`.
+struct SplitTwiddles {
+    re: [[f32; LAST_S]; 4],
+    im: [[f32; LAST_S]; 4],
+}
+
+const fn split_twiddles() -> SplitTwiddles {
+    let mut t = SplitTwiddles {
+        re: [[0.0; LAST_S]; 4],
+        im: [[0.0; LAST_S]; 4],
+    };
+    let mut f = 0;
+    while f < LAST_S {
+        let ks = [f, 2 * LAST_S - f, 2 * LAST_S + f, 4 * LAST_S - f];
+        let mut i = 0;
+        while i < 4 {
+            t.re[i][f] = COS[ks[i]];
+            t.im[i][f] = -COS[N_FFT / 4 - ks[i]];
+            i += 1;
+        }
+        f += 1;
+    }
+    t
+}
+
+static SPLIT_TWIDDLES: SplitTwiddles = split_twiddles();
+
+/// The last stage and real split for `f = 0..64`, eight lanes at a time (see
+/// [`fft_last_stage_and_split`]); the bins of `f = 0` are left to the scalar case.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+unsafe fn fft_last_stage_avx2(z: &[[f32; 2]; FFT_M], power: &mut [f32; N_BINS]) {
+    use core::arch::x86_64::{
+        __m256, _mm256_add_ps, _mm256_loadu2_m128, _mm256_loadu_ps, _mm256_mul_ps,
+        _mm256_permutevar8x32_ps, _mm256_set1_ps, _mm256_shuffle_ps, _mm256_storeu_ps,
+        _mm256_sub_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps, _mm256_xor_ps,
+    };
+    /// A complex vector: eight real parts, eight imaginary parts.
+    type C = (__m256, __m256);
+    const { assert!(LAST_S == 64 && FFT_M == 512 && N_BINS == FFT_M + 1) };
+    let base: *const f32 = z.as_ptr().cast();
+    // Block holding `Z[f + 64·j]`: `rev6(f mod 64)` (f = 64 only for lane 0's unused partner).
+    let rev6 = |f: usize| ((f % LAST_S) as u32).reverse_bits() as usize >> (32 - LAST_S.ilog2());
+    // The eight points of the blocks at `rows` (16 f32s each) as eight complex vectors: for
+    // each quarter of a block (offset `o` f32s), rows `j` and `j + 4` share a register (low
+    // and high 128 bits), and a 4×4 transpose within the 128-bit lanes gives the columns.
+    let points = |rows: [*const f32; 8]| -> [C; 8] {
+        let quad = |o: usize| -> [__m256; 4] {
+            // Safety: `o + 4 ≤ 16`, and each row points at a block of 16 f32s inside `z`;
+            // `loadu2` needs no alignment.
+            let r = |j: usize| unsafe { _mm256_loadu2_m128(rows[j + 4].add(o), rows[j].add(o)) };
+            let (r0, r1, r2, r3) = (r(0), r(1), r(2), r(3));
+            let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
+            let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
+            [
+                _mm256_shuffle_ps::<0b01_00_01_00>(t0, t2),
+                _mm256_shuffle_ps::<0b11_10_11_10>(t0, t2),
+                _mm256_shuffle_ps::<0b01_00_01_00>(t1, t3),
+                _mm256_shuffle_ps::<0b11_10_11_10>(t1, t3),
+            ]
+        };
+        // Columns: re0, im0, re1, im1 | re2, im2, re3, im3 | … of each row.
+        let [c0, c1, c2, c3] = quad(0);
+        let [c4, c5, c6, c7] = quad(4);
+        let [c8, c9, c10, c11] = quad(8);
+        let [c12, c13, c14, c15] = quad(12);
+        [
+            (c0, c1),
+            (c2, c3),
+            (c4, c5),
+            (c6, c7),
+            (c8, c9),
+            (c10, c11),
+            (c12, c13),
+            (c14, c15),
+        ]
+    };
+    let add = |x: C, y: C| (_mm256_add_ps(x.0, y.0), _mm256_add_ps(x.1, y.1));
+    let sub = |x: C, y: C| (_mm256_sub_ps(x.0, y.0), _mm256_sub_ps(x.1, y.1));
+    // The scalar `-x`: the sign bit flipped (0 - x would differ for x = +0).
+    let neg = |x: __m256| _mm256_xor_ps(x, _mm256_set1_ps(-0.0));
+    let mul_neg_i = |x: C| (x.1, neg(x.0));
+    let dft4 = |a: [C; 4]| {
+        let t0 = add(a[0], a[2]);
+        let t1 = sub(a[0], a[2]);
+        let t2 = add(a[1], a[3]);
+        let t3 = mul_neg_i(sub(a[1], a[3]));
+        [add(t0, t2), sub(t0, t2), add(t1, t3), sub(t1, t3)]
+    };
+    let dft8_even = |a: &[C; 8]| {
+        let [y0, y4, y2, y6] = dft4([0, 1, 2, 3].map(|m| add(a[m], a[m + 4])));
+        [y0, y2, y4, y6]
+    };
+    let r = _mm256_set1_ps(core::f32::consts::FRAC_1_SQRT_2);
+    let dft8_odd = |a: &[C; 8]| {
+        let d = [0, 1, 2, 3].map(|m| sub(a[m], a[m + 4]));
+        let [y1, y5, y3, y7] = dft4([
+            d[0],
+            (
+                _mm256_mul_ps(_mm256_add_ps(d[1].0, d[1].1), r),
+                _mm256_mul_ps(_mm256_sub_ps(d[1].1, d[1].0), r),
+            ),
+            mul_neg_i(d[2]),
+            (
+                _mm256_mul_ps(_mm256_sub_ps(d[3].1, d[3].0), r),
+                neg(_mm256_mul_ps(_mm256_add_ps(d[3].0, d[3].1), r)),
+            ),
+        ]);
+        [y1, y3, y5, y7]
+    };
+    // `split_pair`: |X[k]|² and |X[M - k]|².
+    let split_pair = |zk: C, zmk: C, w: C| {
+        let a = (_mm256_add_ps(zk.0, zmk.0), _mm256_sub_ps(zk.1, zmk.1));
+        let b = (_mm256_sub_ps(zk.0, zmk.0), _mm256_add_ps(zk.1, zmk.1));
+        let b = mul_neg_i(b);
+        let g = (
+            _mm256_sub_ps(_mm256_mul_ps(w.0, b.0), _mm256_mul_ps(w.1, b.1)),
+            _mm256_add_ps(_mm256_mul_ps(w.0, b.1), _mm256_mul_ps(w.1, b.0)),
+        );
+        let norm_sqr = |c: C| _mm256_add_ps(_mm256_mul_ps(c.0, c.0), _mm256_mul_ps(c.1, c.1));
+        (norm_sqr(add(a, g)), norm_sqr(sub(a, g)))
+    };
+    let reverse = core::arch::x86_64::_mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+    let out: *mut f32 = power.as_mut_ptr();
+    // Bins `k..k + 8` (`k + 8 ≤ N_BINS`, checked by the callers below in debug builds).
+    let store = |k: usize, v: __m256| {
+        debug_assert!(k + 8 <= N_BINS);
+        // Safety: bins `k..k + 8` are inside `power`; `storeu` needs no alignment.
+        unsafe { _mm256_storeu_ps(out.add(k), v) };
+    };
+    for f0 in (0..LAST_S).step_by(8) {
+        // Safety: `rev6` is below 64, so each block's 16 f32s are inside `z`.
+        let a = dft8_even(&points(core::array::from_fn(|j| unsafe {
+            base.add(16 * rev6(f0 + j))
+        })));
+        // Safety: as above.
+        let b = dft8_odd(&points(core::array::from_fn(|j| unsafe {
+            base.add(16 * rev6(LAST_S - f0 - j))
+        })));
+        let tw = |i: usize| -> C {
+            let t = &SPLIT_TWIDDLES;
+            // Safety: `f0 + 8 ≤ 64` f32s of each row; `loadu` needs no alignment.
+            unsafe {
                 (
-                    _mm256_sub_ps(_mm256_mul_ps(a.0, c), _mm256_mul_ps(a.1, d)),
-                    _mm256_add_ps(_mm256_mul_ps(a.0, d), _mm256_mul_ps(a.1, c)),
+                    _mm256_loadu_ps(t.re[i][f0..].as_ptr()),
+                    _mm256_loadu_ps(t.im[i][f0..].as_ptr()),
+                )
+            }
+        };
+        for q in 0..2 {
+            // k = f + 128q: bins k ascending, M - k descending.
+            let (x, y) = split_pair(a[q], b[3 - q], tw(2 * q));
+            store(f0 + 2 * LAST_S * q, x);
+            store(
+                FFT_M - 2 * LAST_S * q - f0 - 7,
+                _mm256_permutevar8x32_ps(y, reverse),
+            );
+            // k = 128 - f + 128q: bins k descending, M - k ascending.
+            let (x, y) = split_pair(b[q], a[3 - q], tw(2 * q + 1));
+            store(
+                2 * LAST_S * (q + 1) - f0 - 7,
+                _mm256_permutevar8x32_ps(x, reverse),
+            );
+            store(FFT_M - 2 * LAST_S * (q + 1) + f0, y);
+        }
+    }
+}
+
+/// The FFT's first radix-4 stage ([`crate::fft`]'s `first_stage`: windowing on the way in,
+/// blocks of `M` points) with AVX2, eight butterflies at a time; `false` (nothing done)
+/// without AVX2.
+///
+/// The butterflies `n..n + 8` read sixteen consecutive samples of each quarter of the frame
+/// (`vpmovsxwd`, then `vcvtdq2ps`, exact for `i16`), multiply them by the window (read
+/// forwards for the first half, backwards and reversed with `vpermps` for the mirrored
+/// second half), one product per value as the scalar `fwd`/`rev` (`x · w`, f32), then split
+/// real and imaginary lanes and run the butterflies as the middle stages do (`radix4_lanes`,
+/// twiddles `twiddles3(2n)` tabulated): the same bits as the scalar stage.
+pub fn fft_first_stage(
+    frame: crate::fft::Halves<'_>,
+    window: &[f32; N_BINS],
+    z: &mut [[f32; 2]; FFT_M],
+) -> bool {
+    if !avx2() {
+        return false;
+    }
+    // Safety: the CPU has AVX2 (just checked).
+    unsafe { fft_first_stage_avx2(frame, window, z) };
+    true
+}
+
+static FFT_TWIDDLES_512: FftTwiddles<128> = fft_twiddles();
+
+/// See [`fft_first_stage`].
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+unsafe fn fft_first_stage_avx2(
+    frame: crate::fft::Halves<'_>,
+    window: &[f32; N_BINS],
+    z: &mut [[f32; 2]; FFT_M],
+) {
+    use core::arch::x86_64::{
+        _mm256_castsi256_si128, _mm256_cvtepi16_epi32, _mm256_cvtepi32_ps,
+        _mm256_extracti128_si256, _mm256_loadu_ps, _mm256_loadu_si256, _mm256_mul_ps,
+        _mm256_permutevar8x32_ps, _mm256_setr_epi32, _mm256_shuffle_ps,
+    };
+    const Q: usize = FFT_M / 4;
+    const HALF: usize = N_FFT / 2;
+    let reverse = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+    let w = &FFT_TWIDDLES_512;
+    for n in (0..Q).step_by(8) {
+        // Samples `s..s + 16` of half `h` as f32 (two vectors of eight).
+        let samples = |h: usize, s: usize| -> (__m256, __m256) {
+            // Safety: `s + 16 ≤ N_FFT / 2` i16s of the half; `loadu` needs no alignment.
+            let x = unsafe { _mm256_loadu_si256(frame[h][s..s + 16].as_ptr().cast()) };
+            (
+                _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(x))),
+                _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_extracti128_si256::<1>(x))),
+            )
+        };
+        // Window values `j..j + 16` forwards.
+        let forwards = |j: usize| -> (__m256, __m256) {
+            // Safety: `j + 16 ≤ N_BINS` f32s; `loadu` needs no alignment.
+            unsafe {
+                (
+                    _mm256_loadu_ps(window[j..j + 8].as_ptr()),
+                    _mm256_loadu_ps(window[j + 8..j + 16].as_ptr()),
+                )
+            }
+        };
+        // Window values `j, j - 1, …, j - 15` (backwards).
+        let backwards = |j: usize| -> (__m256, __m256) {
+            // Safety: `j - 15 ≥ 0` and `j < N_BINS`; `loadu` needs no alignment.
+            let (lo, hi) = unsafe {
+                (
+                    _mm256_loadu_ps(window[j - 15..=j - 8].as_ptr()),
+                    _mm256_loadu_ps(window[j - 7..=j].as_ptr()),
                 )
             };
-            let out = [y0, mul(y2, 1), mul(y1, 0), mul(y3, 2)];
-            for (m, (re, im)) in out.into_iter().enumerate() {
-                let p: *mut f32 = block[n + m * Q..].as_mut_ptr().cast();
-                unsafe {
-                    _mm256_storeu_ps(p, _mm256_unpacklo_ps(re, im));
-                    _mm256_storeu_ps(p.add(8), _mm256_unpackhi_ps(re, im));
-                }
-            }
+            (
+                _mm256_permutevar8x32_ps(hi, reverse),
+                _mm256_permutevar8x32_ps(lo, reverse),
+            )
+        };
+        // Points `n..n + 8` of quarter `m` (samples `2n + 256m..`), windowed, split into real
+        // and imaginary parts in the lane order 0, 1, 4, 5, 2, 3, 6, 7.
+        let load = |m: usize| -> (__m256, __m256) {
+            let s = 2 * n + 2 * Q * (m % 2);
+            let (x0, x1) = samples(m / 2, s);
+            let (w0, w1) = if m < 2 {
+                forwards(s)
+            } else {
+                backwards(HALF - s)
+            };
+            let (v0, v1) = (_mm256_mul_ps(x0, w0), _mm256_mul_ps(x1, w1));
+            (
+                _mm256_shuffle_ps::<0b10_00_10_00>(v0, v1),
+                _mm256_shuffle_ps::<0b11_01_11_01>(v0, v1),
+            )
+        };
+        let out = radix4_lanes([load(0), load(1), load(2), load(3)], w, n);
+        let (quarters, []) = z.as_chunks_mut::<Q>() else {
+            unreachable!("M is a multiple of 4")
+        };
+        for (quarter, y) in quarters.iter_mut().zip(out) {
+            store_points(&mut quarter[n..n + 8], y);
         }
     }
 }
