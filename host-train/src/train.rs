@@ -573,21 +573,7 @@ pub fn train(
             };
             let loss = match teaching.filter(|_| hyper.teacher_weight > 0.0) {
                 Some(t) => {
-                    let soft: Vec<f32> = batch
-                        .iter()
-                        .flat_map(|&(c, _, s)| {
-                            t.soft[c][crate::teacher::patch_of(s, t.soft[c].len())]
-                        })
-                        .collect();
-                    let soft = Tensor::from_slice(&soft)
-                        .view([batch.len() as i64, N_GENRES as i64])
-                        .to_device(device);
-                    let soft = match &mix {
-                        Some((share, perm)) => {
-                            &soft * (1.0 - share) + soft.index_select(0, perm) * *share
-                        }
-                        None => soft,
-                    };
+                    let soft = patch_targets(&t.soft, batch, mix.as_ref(), device);
                     // Cross-entropy to the teacher at temperature T (KL up to a constant),
                     // scaled by T² so its gradients match the hard loss's size.
                     let temp = hyper.teacher_temperature;
@@ -601,21 +587,7 @@ pub fn train(
             };
             let loss = match (teaching, &net.to_embedding) {
                 (Some(t), Some((w, b))) => {
-                    let target: Vec<f32> = batch
-                        .iter()
-                        .flat_map(|&(c, _, s)| {
-                            t.embeddings[c][crate::teacher::patch_of(s, t.embeddings[c].len())]
-                        })
-                        .collect();
-                    let target = Tensor::from_slice(&target)
-                        .view([batch.len() as i64, EMBEDDING_DIM as i64])
-                        .to_device(device);
-                    let target = match &mix {
-                        Some((share, perm)) => {
-                            &target * (1.0 - share) + target.index_select(0, perm) * *share
-                        }
-                        None => target,
-                    };
+                    let target = patch_targets(&t.embeddings, batch, mix.as_ref(), device);
                     let mse = (pooled.linear(w, Some(b)) - target)
                         .square()
                         .mean(Kind::Float);
@@ -706,6 +678,28 @@ pub fn train(
         norm,
         history,
     })
+}
+
+/// The teacher's per-patch values (`per_clip[clip][patch]`) of each window of `batch`, as a
+/// [B × D] tensor on `device`, blended like the batch when it is mixed up (`mix`: the
+/// partner's share and the permutation).
+fn patch_targets<const D: usize>(
+    per_clip: &[Vec<[f32; D]>],
+    batch: &[Win],
+    mix: Option<&(f64, Tensor)>,
+    device: Device,
+) -> Tensor {
+    let values: Vec<f32> = batch
+        .iter()
+        .flat_map(|&(c, _, s)| per_clip[c][crate::teacher::patch_of(s, per_clip[c].len())])
+        .collect();
+    let targets = Tensor::from_slice(&values)
+        .view([batch.len() as i64, D as i64])
+        .to_device(device);
+    match mix {
+        Some((share, perm)) => &targets * (1.0 - share) + targets.index_select(0, perm) * *share,
+        None => targets,
+    }
 }
 
 /// Prints above the progress bar, or plainly when the bar is hidden (not a terminal).
