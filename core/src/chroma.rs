@@ -18,7 +18,7 @@ static CHROMA_WEIGHT_SUM: [f32; N_CHROMA] =
 /// power per bin added to the spectrum first ([`crate::level::SpectralFloor`]; 0 for librosa's
 /// chroma).
 ///
-/// On x86_64 and aarch64 the same sums run across the 12 classes at once ([`DENSE`]); the
+/// On x86_64 and aarch64 the same sums run across the 12 classes at once (`DENSE`); the
 /// device keeps the sparse loop.
 #[inline(never)] // one call per hop; out of line it measured faster on the M4F
 pub fn chroma(power: &[f32; N_BINS], floor: f32, chroma: &mut [f32; N_CHROMA]) {

@@ -232,7 +232,7 @@ pub fn sqrt_in_place(values: &mut [f32]) {
 static TANH: [i16; TANH_INTERVALS + 1] = TANH_TABLE;
 
 /// One gate's outputs from its accumulators, as [`portable::gate_outputs`] (same arguments,
-/// same bits): with AVX2, eight rows at a time (see [`gate_outputs_avx2`]), else the portable
+/// same bits): with AVX2, eight rows at a time (see `gate_outputs_avx2`), else the portable
 /// loop.
 ///
 /// # Panics
@@ -436,7 +436,7 @@ unsafe fn gate_outputs_avx2(
 }
 
 /// A layer's cell and hidden update, as [`portable::cell_update`] (same arguments, same bits):
-/// with AVX2 eight units at a time ([`cell_update_avx2`]), else the portable loop.
+/// with AVX2 eight units at a time (`cell_update_avx2`), else the portable loop.
 ///
 /// # Panics
 /// In debug builds, as [`portable::cell_update`].
