@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 
 use crate::atomic::write_atomic;
 use crate::cli::TrainConfig;
-use crate::dataset::{self, Source, GENRES};
+use crate::dataset::{self, GENRES};
 use crate::eval::{self, CvData, CvReport};
 use crate::features::{self, ClipFeatures};
 use crate::report::{self, ConfigCard, DataCard, ModelCard, TrainingCard};
@@ -81,7 +81,7 @@ fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
         // The recipe before more-clips: they are scored, never trained on.
         clips.retain(|c| c.scored());
         for c in &mut clips {
-            c.trained = matches!(c.source, Source::GtzanNumbered | Source::GtzanOther);
+            c.trained = c.source.is_gtzan();
         }
     }
     eprintln!(

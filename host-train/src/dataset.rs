@@ -38,6 +38,13 @@ pub enum Source {
     MoreStyle,
 }
 
+impl Source {
+    /// One of the 126 clips of `genres/` (not `more-clips`).
+    pub fn is_gtzan(self) -> bool {
+        matches!(self, Self::GtzanNumbered | Self::GtzanOther)
+    }
+}
+
 /// One clip of the dataset.
 #[derive(Debug, Clone)]
 pub struct Clip {

@@ -145,10 +145,14 @@ pub fn teach(
         .iter()
         .map(|e| readout.soft_labels(e, hyper.teacher_temperature))
         .collect();
-    let embeddings = refs
-        .iter()
-        .map(|e| e.patches.iter().map(|p| readout.standardise(p)).collect())
-        .collect();
+    // Regression targets only when the recipe regresses.
+    let embeddings = if hyper.teacher_embedding_weight > 0.0 {
+        refs.iter()
+            .map(|e| e.patches.iter().map(|p| readout.standardise(p)).collect())
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok((readout, Teaching { soft, embeddings }))
 }
 
@@ -348,7 +352,7 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
                 name: &clips[i].name,
                 frames: &feats[i][0][..],
                 genre: clips[i].genre,
-                of_the_126: matches!(clips[i].source, Source::GtzanNumbered | Source::GtzanOther),
+                of_the_126: clips[i].source.is_gtzan(),
             })
             .collect();
         let (no_music, windows) = nomusic::score_fold(&exported, &held_out_clips, data.probes)?;
@@ -384,6 +388,7 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
         report.histories.push((fold, trained.history));
         report.folds.push(result);
     }
+    report.no_music.sweep = report.no_music.sweep_rows();
     report.balanced_accuracy_float = balanced_accuracy(&report.confusion_float);
     report.balanced_accuracy_int = balanced_accuracy(&report.confusion_int);
     report.per_genre_recall_float = per_genre_recall(&report.confusion_float);

@@ -351,7 +351,8 @@ pub struct NoMusicReport {
     pub clips_lost_float: usize,
     /// The held-out clips the integer rule gives no genre.
     pub lost_clips_int: Vec<String>,
-    /// What other thresholds of the integer rule would give (see [`NoMusicReport::sweep`]).
+    /// What other thresholds of the integer rule would give: [`NoMusicReport::sweep_rows`]
+    /// of the whole cross-validation, filled once at its end.
     pub sweep: Vec<SweepRow>,
     /// Per held-out clip: one of the 126 (not `more-clips`), and its windows' largest Q16
     /// logits.
@@ -405,7 +406,6 @@ impl NoMusicReport {
                 None => self.kind_peaks.push((kind, peaks.clone())),
             }
         }
-        self.sweep = self.sweep_rows();
     }
 
     /// The integer rule's figures at each of [`SWEEP_THRESHOLDS`]: what moving
@@ -567,7 +567,6 @@ pub fn score_fold(
         report.kinds.push(score);
         report.kind_peaks.push((kind.name(), peaks));
     }
-    report.sweep = report.sweep_rows();
     Ok((report, scored))
 }
 
@@ -613,7 +612,8 @@ mod tests {
             ..NoMusicReport::default()
         };
         a.merge(&b);
-        let at = |t: f64| a.sweep.iter().find(|r| r.threshold == t).unwrap();
+        let sweep = a.sweep_rows();
+        let at = |t: f64| sweep.iter().find(|r| r.threshold == t).unwrap();
         // At 0: the one window below 0 is lost; no clip has under half music.
         assert_eq!(at(0.0).music_windows_lost, 1);
         assert_eq!((at(0.0).clips_lost_of_126, at(0.0).clips_lost_more), (0, 0));
