@@ -135,6 +135,13 @@ pub struct TrainArgs {
     /// tell sounds without music apart).
     #[arg(long, default_value_t = 0.2)]
     pub no_music_weight: f64,
+    /// Sounds without music synthesised to train on, per kind (12 s each; half of them
+    /// through a capture chain).
+    #[arg(long, default_value_t = 96, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub no_music_per_kind: u16,
+    /// Windows without music per training batch, as a share of the batch's music windows.
+    #[arg(long, default_value_t = 0.5)]
+    pub no_music_share: f64,
     /// Skip the capture table and what the board shows in the cross-validation (quicker
     /// recipe comparisons).
     #[arg(long)]
@@ -170,6 +177,8 @@ pub struct TrainConfig {
     pub teacher_temperature: f64,
     pub teacher_embedding_weight: f64,
     pub no_music_weight: f64,
+    pub no_music_per_kind: usize,
+    pub no_music_share: f64,
     pub capture: bool,
 }
 
@@ -224,6 +233,9 @@ impl TrainArgs {
         }
         if !(self.no_music_weight == 0.0 || positive(self.no_music_weight)) {
             bail!("--no-music-weight must be non-negative");
+        }
+        if !(positive(self.no_music_share) && self.no_music_share <= 2.0) {
+            bail!("--no-music-share must be in (0, 2]");
         }
         if !(self.teacher_embedding_weight == 0.0 || positive(self.teacher_embedding_weight)) {
             bail!("--teacher-embedding-weight must be non-negative");
@@ -280,6 +292,8 @@ impl TrainArgs {
             teacher_temperature: self.teacher_temperature,
             teacher_embedding_weight: self.teacher_embedding_weight,
             no_music_weight: self.no_music_weight,
+            no_music_per_kind: self.no_music_per_kind.into(),
+            no_music_share: self.no_music_share,
             capture: !self.no_capture,
         })
     }

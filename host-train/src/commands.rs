@@ -26,8 +26,7 @@ const CURVES_PNG: &str = "learning-curves.png";
 const DEVICE_PNG: &str = "device-and-capture.png";
 const RELIABILITY_PNG: &str = "reliability.png";
 
-/// Training sounds without music per kind, and their length (s).
-const NO_MUSIC_PER_KIND: usize = 24;
+/// Length of each training sound without music (s).
 const NO_MUSIC_SECONDS: f64 = 12.0;
 
 /// What `train` and `eval` share: the clips, their features, the teacher's embeddings, the
@@ -111,9 +110,9 @@ fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
     eprintln!(
         "sounds without music: {} kinds, {} of each to train on and 20 to score (synthesised)",
         nomusic::KINDS.len(),
-        NO_MUSIC_PER_KIND
+        cfg.no_music_per_kind
     );
-    let no_music = nomusic::frames(cfg.seed, NO_MUSIC_PER_KIND, NO_MUSIC_SECONDS)
+    let no_music = nomusic::frames(cfg.seed, cfg.no_music_per_kind, NO_MUSIC_SECONDS)
         .into_iter()
         .map(|(_, frames)| frames)
         .collect();
@@ -274,7 +273,7 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
                  (squared hinges, weight {}){}",
                 augment::RECIPE_VERSION,
                 nomusic::KINDS.len(),
-                NO_MUSIC_PER_KIND,
+                p.hyper.no_music_per_kind,
                 NO_MUSIC_SECONDS,
                 p.hyper.no_music_weight,
                 if p.hyper.feature_mask > 0.0 {

@@ -41,6 +41,8 @@ pub struct Hyper {
     pub no_music_margin: f64,
     /// Windows without music per training batch, as a share of the music windows.
     pub no_music_share: f64,
+    /// Synthesised sounds without music to train on, per kind.
+    pub no_music_per_kind: usize,
     /// Share of the teacher's soft-label loss in the total (0: hard labels only).
     pub teacher_weight: f64,
     /// Temperature of the teacher's soft labels and of the student's matching softmax.
@@ -79,7 +81,8 @@ impl Hyper {
         Self {
             no_music_weight: c.no_music_weight,
             no_music_margin: 1.0,
-            no_music_share: 0.25,
+            no_music_share: c.no_music_share,
+            no_music_per_kind: c.no_music_per_kind,
             teacher_weight: if c.teacher { c.teacher_weight } else { 0.0 },
             teacher_temperature: c.teacher_temperature,
             teacher_embedding_weight: if c.teacher {

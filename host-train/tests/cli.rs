@@ -333,6 +333,21 @@ fn train_rejects_mixup_share_above_half() {
 }
 
 #[test]
+fn train_rejects_no_music_settings_out_of_range() {
+    for (flag, value, says) in [
+        ("--no-music-share", "0", "--no-music-share must be in (0, 2]"),
+        ("--no-music-share", "3", "--no-music-share must be in (0, 2]"),
+        ("--no-music-per-kind", "0", "--no-music-per-kind"),
+        ("--no-music-per-kind", "9999", "--no-music-per-kind"),
+    ] {
+        let o = run(&["train", flag, value, "--no-eval"]);
+        assert!(!o.status.success(), "{flag} {value}");
+        let err = text(&o.stderr);
+        assert!(err.contains(says), "{flag} {value}: {err}");
+    }
+}
+
+#[test]
 fn device_choice_is_printed_and_cuda_fails_loudly_without_it() {
     // A data folder that does not exist: the device is chosen (and printed) before the data
     // is read, so these runs stop right after it.
