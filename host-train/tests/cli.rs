@@ -335,8 +335,8 @@ fn train_rejects_mixup_share_above_half() {
 #[test]
 fn train_rejects_no_music_settings_out_of_range() {
     for (flag, value, says) in [
-        ("--no-music-share", "0", "--no-music-share must be in (0, 2]"),
-        ("--no-music-share", "3", "--no-music-share must be in (0, 2]"),
+        ("--no-music-share", "0", "must be in (0, 2]"),
+        ("--no-music-share", "3", "must be in (0, 2]"),
         ("--no-music-per-kind", "0", "--no-music-per-kind"),
         ("--no-music-per-kind", "9999", "--no-music-per-kind"),
     ] {
