@@ -42,6 +42,11 @@ pub type FeatureFrame = [f32; N_FEATURES];
 /// The model reads MFCC c0 relative to its running mean, an exponential moving average with
 /// factor 2^-LEVEL_MEAN_SHIFT per frame (≈ 1 s): see [`crate::level`].
 pub const LEVEL_MEAN_SHIFT: u32 = 5;
+/// The model reads MFCC c1…c12 relative to their running means (cepstral mean subtraction: a
+/// stationary loudspeaker or microphone response is a constant offset there), averages over
+/// the frames so far up to 2^CEPSTRAL_MEAN_SHIFT frames (≈ 8 s), then an exponential moving
+/// average with factor 2^-CEPSTRAL_MEAN_SHIFT per frame: see [`crate::level::RelativeChannel`].
+pub const CEPSTRAL_MEAN_SHIFT: u32 = 8;
 
 /// The model's spectral floor over the running level of the stream (power per bin), −35 dB:
 /// see [`crate::level::SpectralFloor`].
@@ -98,7 +103,7 @@ pub const MAX_LABEL_LEN: usize = 16;
 /// Fingerprint of every value above that changes what a feature means or what shape a model
 /// has. A weights blob records the fingerprint it was trained for; loading checks it.
 pub const FINGERPRINT: u32 = {
-    let words: [u32; 18] = [
+    let words: [u32; 19] = [
         SAMPLE_RATE_HZ,
         N_FFT as u32,
         HOP as u32,
@@ -111,6 +116,7 @@ pub const FINGERPRINT: u32 = {
         AMIN.to_bits(),
         N_FEATURES as u32,
         LEVEL_MEAN_SHIFT,
+        CEPSTRAL_MEAN_SHIFT,
         FLOOR_RATIO.to_bits(),
         WINDOW_FRAMES as u32,
         POOL_FROM as u32,

@@ -1,4 +1,4 @@
-//! Level invariance of the model's input, in two steps.
+//! Level and channel invariance of the model's input, in three steps.
 //!
 //! - [`SpectralFloor`], inside the model's frontend ([`crate::Frontend::for_model`]): a white
 //!   floor a fixed ratio below the running level is added to the spectrum, so a quiet input's
@@ -9,19 +9,29 @@
 //!   `shared/capture-facts.md`), so c0 is replaced by its difference from a causal running
 //!   mean of c0 before the frame enters the model. A constant gain then cancels exactly, up to
 //!   f32 rounding; the loudness *changes* within the music (beats, dynamics) remain.
+//! - [`RelativeChannel`], on the frames (issue #20): a stationary loudspeaker, room colouring
+//!   or microphone response multiplies the spectrum, which adds a constant to each log-mel
+//!   band and so to each MFCC; c1…c12 are replaced by their differences from their causal
+//!   running means (cepstral mean subtraction, over ≈ 8 s), so such a response cancels once
+//!   the means have settled. The timbre's *changes* remain, and the centroid, chroma and
+//!   contrast (peak over valley within a band, which a smooth response barely moves) still
+//!   carry the absolute spectral shape.
 //!
-//! Both running means are exponential moving averages with factor 2^-[`LEVEL_MEAN_SHIFT`] per
-//! frame (a time constant of 32 frames ≈ 1 s), started at the stream's first frame. They run
-//! over the whole stream and are not reset per window. The 33 features themselves (what
-//! `features --csv` prints) stay librosa's: these are steps of the model input, like the
-//! normalisation in the weights blob.
+//! The running means are averages with a fixed factor per frame, started at the stream's
+//! first frame, over the whole stream and not reset per window. The 33 features themselves
+//! (what `features --csv` prints) stay librosa's: these are steps of the model input, like
+//! the normalisation in the weights blob.
 //!
 //! Float, in a fixed order of IEEE operations, so host and device compute the same bits.
 
-use crate::config::{FeatureFrame, LEVEL_MEAN_SHIFT, MFCC_OFFSET, N_BINS};
+use crate::config::{
+    FeatureFrame, CEPSTRAL_MEAN_SHIFT, LEVEL_MEAN_SHIFT, MFCC_OFFSET, N_BINS, N_MFCC,
+};
 use crate::mel::power_to_db;
 
-/// The running mean of c0 over the stream so far.
+/// The running mean of c0 over the stream so far: an exponential moving average with factor
+/// 2^-[`LEVEL_MEAN_SHIFT`] per frame (a time constant of 32 frames ≈ 1 s), started at the
+/// stream's first c0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct RelativeLevel {
     /// `None` before the first frame.
@@ -57,11 +67,54 @@ impl RelativeLevel {
     }
 }
 
-/// [`RelativeLevel`] over a whole stream of frames, in place.
+/// The running means of MFCC c1…c12 over the stream so far: the plain mean of the frames
+/// so far for the first 2^[`CEPSTRAL_MEAN_SHIFT`] frames (≈ 8 s), then an exponential moving
+/// average with factor 2^-[`CEPSTRAL_MEAN_SHIFT`] per frame. The plain mean at the start keeps
+/// the stream's first frames from weighing more than the rest (an average started at the
+/// first frame would hold it for seconds).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RelativeChannel {
+    /// Running means of c1…c12.
+    means: [f32; N_MFCC - 1],
+    /// Frames taken in, up to 2^[`CEPSTRAL_MEAN_SHIFT`].
+    frames: u32,
+}
+
+impl RelativeChannel {
+    /// At the start of a stream.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            means: [0.0; N_MFCC - 1],
+            frames: 0,
+        }
+    }
+
+    /// Turns the next frame of the stream into the model's input: each of c1…c12 becomes
+    /// `c - mean`, after its mean has taken in this frame (`mean += (c - mean) / n`, `n` the
+    /// frames so far up to 2^[`CEPSTRAL_MEAN_SHIFT`]).
+    pub fn apply(&mut self, frame: &mut FeatureFrame) {
+        if self.frames < 1 << CEPSTRAL_MEAN_SHIFT {
+            self.frames += 1;
+        }
+        // Exact for a power of two; otherwise IEEE division, the same bits everywhere.
+        let factor = 1.0 / self.frames as f32;
+        let cepstrum = &mut frame[MFCC_OFFSET + 1..MFCC_OFFSET + N_MFCC];
+        for (c, mean) in cepstrum.iter_mut().zip(&mut self.means) {
+            *mean += (*c - *mean) * factor;
+            *c -= *mean;
+        }
+    }
+}
+
+/// [`RelativeLevel`] then [`RelativeChannel`] over a whole stream of frames, in place: the
+/// model's input, as [`crate::Stream`] makes it.
 pub fn apply_to_stream(frames: &mut [FeatureFrame]) {
     let mut level = RelativeLevel::new();
+    let mut channel = RelativeChannel::new();
     for frame in frames {
         level.apply(frame);
+        channel.apply(frame);
     }
 }
 

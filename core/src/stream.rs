@@ -1,8 +1,9 @@
 //! The streaming classifier, shared by the firmware images and every host command that
 //! classifies: 16 kHz mono PCM in blocks of any size → [`Frontend::for_model`] (one feature
 //! frame per 512-sample hop, with the spectral floor) → [`RelativeLevel`] (c0 relative to its
-//! running mean) → [`Model::quantize_input`] → [`QuantEngine`] → one [`Window`] per
-//! [`WINDOW_FRAMES`] frames → the [`RunningDecision`] over the last 30 s → their report lines.
+//! running mean) → [`RelativeChannel`] (c1…c12 relative to theirs) →
+//! [`Model::quantize_input`] → [`QuantEngine`] → one [`Window`] per [`WINDOW_FRAMES`] frames →
+//! the [`RunningDecision`] over the last 30 s → their report lines.
 //!
 //! The window rule ([`WindowRule`]): windows are consecutive and do not overlap, counted from
 //! the start of the stream; each starts from the zero state; its readout is the head on the
@@ -22,7 +23,7 @@ use crate::config::{FeatureFrame, NO_MUSIC_BELOW_Q16, N_GENRES, SILENCE_C0, WIND
 use crate::decision::{Running, RunningDecision, NO_MUSIC_LABEL};
 use crate::format::Model;
 use crate::frontend::Frontend;
-use crate::level::RelativeLevel;
+use crate::level::{RelativeChannel, RelativeLevel};
 use crate::quant::QuantEngine;
 use crate::report::{Line, LineBuilder};
 
@@ -269,6 +270,7 @@ fn mean(total: u64, count: u32) -> u32 {
 pub struct Stream {
     frontend: Frontend,
     level: RelativeLevel,
+    channel: RelativeChannel,
     /// The highest stream level ([`RelativeLevel::mean`]) in the window so far.
     loudest_level: f32,
     windows: WindowRule,
@@ -289,6 +291,7 @@ impl Stream {
         Self {
             frontend: Frontend::for_model(),
             level: RelativeLevel::new(),
+            channel: RelativeChannel::new(),
             loudest_level: f32::NEG_INFINITY,
             windows: WindowRule::new(),
             running: RunningDecision::new(),
@@ -320,6 +323,7 @@ impl Stream {
         let Self {
             frontend,
             level,
+            channel,
             loudest_level,
             windows,
             running,
@@ -332,6 +336,7 @@ impl Stream {
             let step_start = watch.mark();
             let mut input = *frame;
             level.apply(&mut input);
+            channel.apply(&mut input);
             *loudest_level = loudest_level.max(level.mean());
             let window_done = windows.step(model, &input);
             costs.lstm_frame.add(watch.elapsed(step_start));

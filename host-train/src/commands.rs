@@ -97,8 +97,9 @@ fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
         cfg.augment_copies
     );
     let mut feats = features::extract_all(&clips, cfg.augment_copies, cfg.seed, &cfg.cache)?;
-    // The model reads c0 relative to its running mean (genre_core::level), as the device does
-    // from the start of a stream: here from the start of each clip and each augmented copy.
+    // The model reads c0 and c1…c12 relative to their running means (genre_core::level), as
+    // the device does from the start of a stream: here from the start of each clip and each
+    // augmented copy.
     for sequence in feats.iter_mut().flatten() {
         genre_core::level::apply_to_stream(sequence);
     }
@@ -291,9 +292,10 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
             threads: tch::get_num_threads(),
             hyper: p.hyper.clone(),
             normalisation: "features of the spectrum plus a white floor 35 dB below its running \
-                level, and MFCC c0 made relative to its running mean (genre_core::level, EMAs 2^-5 \
-                per frame, from the start of each clip: level invariance), then a per-feature z-score \
-                (mean, std) over all training frames, stored in the blob"
+                level, MFCC c0 made relative to its running mean (genre_core::level, EMAs 2^-5 per \
+                frame, from the start of each clip: level invariance) and c1..c12 to theirs (a plain \
+                mean up to 256 frames, then EMAs 2^-8 per frame: channel invariance), then a \
+                per-feature z-score (mean, std) over all training frames, stored in the blob"
                 .into(),
             windows: format!(
                 "every {}-frame window at a stride of {} frames, state reset per window, logits \

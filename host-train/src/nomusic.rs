@@ -291,7 +291,7 @@ fn mix(n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
 }
 
 /// Sounds without music for training or scoring: `per_kind` of each kind, `seconds` long,
-/// their model frames (the device's frontend, c0 relative as the stream makes it); every
+/// their model frames (the device's frontend, c0…c12 relative as the stream makes it); every
 /// other one of them also through a random capture chain (augment.rs's), as a microphone in a
 /// room would hear it.
 pub fn frames(seed: u64, per_kind: usize, seconds: f64) -> Vec<(Kind, Vec<FeatureFrame>)> {

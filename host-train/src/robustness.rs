@@ -73,7 +73,7 @@ fn add_rows(rows: &mut Vec<ConditionResult>, other: &[ConditionResult]) {
     }
 }
 
-/// The model input of captured audio: features, then c0 relative to its running mean.
+/// The model input of captured audio: features, then c0…c12 relative to their running means.
 fn model_input(pcm: &[i16]) -> Vec<FeatureFrame> {
     let mut frames = frames_of(pcm);
     genre_core::level::apply_to_stream(&mut frames);

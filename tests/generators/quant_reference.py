@@ -277,17 +277,28 @@ class RunningDecision:
 
 def relative_level(frames):
     """Model input: MFCC c0 minus its running mean (EMA, factor 2^-LEVEL_MEAN_SHIFT, started at
-    the first c0), in f32 operations as core/src/level.rs specifies; and the running mean after
-    each frame (the stream's level)."""
+    the first c0), and MFCC c1..c12 minus theirs (the mean of the frames so far up to
+    2^CEPSTRAL_MEAN_SHIFT frames, then an EMA with factor 2^-CEPSTRAL_MEAN_SHIFT), in f32
+    operations as core/src/level.rs specifies; and c0's running mean after each frame (the
+    stream's level)."""
     alpha = np.float32(2.0 ** -c.LEVEL_MEAN_SHIFT)
     out = np.array(frames, dtype=np.float32)
     levels = []
     mean = None
+    cepstral_means = [np.float32(0.0)] * (c.N_MFCC - 1)
     for t in range(len(out)):
         c0 = np.float32(out[t][c.MFCC_OFFSET])
         mean = c0 if mean is None else np.float32(mean + np.float32(np.float32(c0 - mean) * alpha))
         levels.append(mean)
         out[t][c.MFCC_OFFSET] = np.float32(c0 - mean)
+        taken = min(t + 1, 1 << c.CEPSTRAL_MEAN_SHIFT)
+        factor = np.float32(np.float32(1.0) / np.float32(taken))
+        for k in range(1, c.N_MFCC):
+            x = np.float32(out[t][c.MFCC_OFFSET + k])
+            m = cepstral_means[k - 1]
+            m = np.float32(m + np.float32(np.float32(x - m) * factor))
+            cepstral_means[k - 1] = m
+            out[t][c.MFCC_OFFSET + k] = np.float32(x - m)
     return out, levels
 
 

@@ -63,7 +63,8 @@ fn round_trip() {
         Model::parse(&shifted[1..]).expect("unaligned").to_params(),
         p
     );
-    // `ENGINE_FUZZ_SEEDS=core/fuzz/seeds` refreshes the fuzz seed corpus from this blob.
+    // `ENGINE_FUZZ_SEEDS=$PWD/core/fuzz/seeds` refreshes the fuzz seed corpus from this blob
+    // (an absolute path: the test runs in tests/).
     if let Some(dir) = std::env::var_os("ENGINE_FUZZ_SEEDS") {
         let dir = std::path::PathBuf::from(dir);
         std::fs::write(dir.join("valid.tgm"), &b).expect("seed");

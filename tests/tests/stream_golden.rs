@@ -178,7 +178,7 @@ fn level_then_window_rule_on_the_golden_features_gives_the_same_windows() {
     let m = Model::parse(&blob).expect("shipped weights parse");
     for s in &g.signals {
         let mut rule = Box::new(WindowRule::new());
-        // The stream makes c0 relative before the window rule sees a frame.
+        // The stream makes c0…c12 relative before the window rule sees a frame.
         let mut frames = read_features(&s.features);
         genre_core::level::apply_to_stream(&mut frames);
         let got: Vec<_> = frames
@@ -218,6 +218,32 @@ fn top1_is_the_first_largest_logit() {
     assert_eq!(argmax(&[1, 7, 7, -3, 0, 0, 0, 0, 0, 7]), 1);
     assert_eq!(argmax(&[-5, -9, -9, -9, -9, -9, -9, -9, -9, -9]), 0);
     assert_eq!(argmax(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), 9);
+}
+
+#[test]
+fn a_stationary_channel_leaves_the_model_input_almost_unchanged() {
+    // A fixed loudspeaker or microphone response adds a constant to each MFCC: c1…c12
+    // relative to their running means (a plain mean from the first frame) cancel it from the
+    // first frame on; c0 and the other features are not touched by this step.
+    let (g, _) = golden();
+    for s in &g.signals {
+        let mut frames = read_features(&s.features);
+        let mut coloured = frames.clone();
+        for f in &mut coloured {
+            for (k, c) in f[1..13].iter_mut().enumerate() {
+                *c += 20.0 - 3.5 * k as f32;
+            }
+        }
+        genre_core::level::apply_to_stream(&mut frames);
+        genre_core::level::apply_to_stream(&mut coloured);
+        for (a, b) in frames.iter().zip(&coloured) {
+            assert_eq!(a[0], b[0]);
+            for (k, (x, y)) in a[1..13].iter().zip(&b[1..13]).enumerate() {
+                assert!((x - y).abs() < 1e-3, "{}: c{} {x} vs {y}", s.name, k + 1);
+            }
+            assert_eq!(a[13..], b[13..]);
+        }
+    }
 }
 
 #[test]
