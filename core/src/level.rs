@@ -100,7 +100,11 @@ impl RelativeChannel {
         // Exact for a power of two; otherwise IEEE division, the same bits everywhere.
         let factor = 1.0 / self.frames as f32;
         let cepstrum = &mut frame[MFCC_OFFSET + 1..MFCC_OFFSET + N_MFCC];
-        for (c, mean) in cepstrum.iter_mut().zip(&mut self.means) {
+        // A rolled loop on purpose: unrolled (the trip count in sight), the twelve steps took
+        // 336 bytes more of the device's flash and put the nRF52840 image over its target.
+        // `black_box` only hides the count; the bits are the same.
+        let coefficients = core::hint::black_box(N_MFCC - 1);
+        for (c, mean) in cepstrum.iter_mut().zip(&mut self.means).take(coefficients) {
             *mean += (*c - *mean) * factor;
             *c -= *mean;
         }
