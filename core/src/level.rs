@@ -112,7 +112,7 @@ impl RelativeChannel {
 }
 
 /// [`RelativeLevel`] then [`RelativeChannel`] over a whole stream of frames, in place: the
-/// model's input, as [`crate::Stream`] makes it.
+/// model's input, as [`crate::stream::Stream`] makes it.
 pub fn apply_to_stream(frames: &mut [FeatureFrame]) {
     let mut level = RelativeLevel::new();
     let mut channel = RelativeChannel::new();
