@@ -17,8 +17,8 @@
 //!   contrast (peak over valley within a band, which a smooth response barely moves) still
 //!   carry the absolute spectral shape.
 //!
-//! The running means are averages with a fixed factor per frame, started at the stream's
-//! first frame, over the whole stream and not reset per window. The 33 features themselves
+//! The running means are causal averages (their factors in each type's docs), started at the
+//! stream's first frame, over the whole stream and not reset per window. The 33 features themselves
 //! (what `features --csv` prints) stay librosa's: these are steps of the model input, like
 //! the normalisation in the weights blob.
 //!
