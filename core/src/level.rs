@@ -18,9 +18,9 @@
 //!   carry the absolute spectral shape.
 //!
 //! The running means are causal averages (their factors in each type's docs), started at the
-//! stream's first frame, over the whole stream and not reset per window. The 33 features themselves
-//! (what `features --csv` prints) stay librosa's: these are steps of the model input, like
-//! the normalisation in the weights blob.
+//! stream's first frame, over the whole stream and not reset per window. The 33 features
+//! themselves (what `features --csv` prints) stay librosa's: these are steps of the model
+//! input, like the normalisation in the weights blob.
 //!
 //! Float, in a fixed order of IEEE operations, so host and device compute the same bits.
 
@@ -123,8 +123,8 @@ pub fn apply_to_stream(frames: &mut [FeatureFrame]) {
 }
 
 /// The model's spectral floor: a white floor of power `F` per FFT bin, a fixed ratio
-/// ([`crate::config::FLOOR_RATIO`], −35 dB) below the running level of the stream, added to every bin before
-/// the features are taken. A gain scales the level and the floor together, so it moves
+/// ([`crate::config::FLOOR_RATIO`], −35 dB) below the running level of the stream, added to
+/// every bin before the features are taken. A gain scales the level and the floor together, so it moves
 /// nothing the model reads; and detail far below the level (the 16-bit floor of a quiet input,
 /// the band a small loudspeaker does not play) stays under the floor instead of reaching the
 /// features as noise.
