@@ -137,7 +137,7 @@ pub struct TrainArgs {
     pub no_music_weight: f64,
     /// Sounds without music synthesised to train on, per kind (12 s each; half of them
     /// through a capture chain).
-    #[arg(long, default_value_t = 96, value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub no_music_per_kind: u16,
     /// Windows without music per training batch, as a share of the batch's music windows.
     #[arg(long, default_value_t = 0.5)]
