@@ -142,6 +142,10 @@ pub struct TrainArgs {
     /// Windows without music per training batch, as a share of the batch's music windows.
     #[arg(long, default_value_t = 0.5)]
     pub no_music_share: f64,
+    /// Share of the windows without music per batch drawn in proportion to their sound's loss
+    /// when last drawn (hard-negative mining); the rest are drawn uniformly. 0: all uniform.
+    #[arg(long, default_value_t = 0.0)]
+    pub no_music_hard: f64,
     /// Skip the capture table and what the board shows in the cross-validation (quicker
     /// recipe comparisons).
     #[arg(long)]
@@ -179,6 +183,7 @@ pub struct TrainConfig {
     pub no_music_weight: f64,
     pub no_music_per_kind: usize,
     pub no_music_share: f64,
+    pub no_music_hard: f64,
     pub capture: bool,
 }
 
@@ -237,6 +242,9 @@ impl TrainArgs {
         if !(positive(self.no_music_share) && self.no_music_share <= 2.0) {
             bail!("--no-music-share must be in (0, 2]");
         }
+        if !(0.0..=1.0).contains(&self.no_music_hard) {
+            bail!("--no-music-hard must be in [0, 1]");
+        }
         if !(self.teacher_embedding_weight == 0.0 || positive(self.teacher_embedding_weight)) {
             bail!("--teacher-embedding-weight must be non-negative");
         }
@@ -294,6 +302,7 @@ impl TrainArgs {
             no_music_weight: self.no_music_weight,
             no_music_per_kind: self.no_music_per_kind.into(),
             no_music_share: self.no_music_share,
+            no_music_hard: self.no_music_hard,
             capture: !self.no_capture,
         })
     }

@@ -43,6 +43,9 @@ pub struct Hyper {
     pub no_music_share: f64,
     /// Synthesised sounds without music to train on, per kind.
     pub no_music_per_kind: usize,
+    /// Share of each batch's sounds without music drawn in proportion to their recent loss
+    /// (hard-negative mining); the rest are drawn uniformly (0: all uniform).
+    pub no_music_hard: f64,
     /// Share of the teacher's soft-label loss in the total (0: hard labels only).
     pub teacher_weight: f64,
     /// Temperature of the teacher's soft labels and of the student's matching softmax.
@@ -83,6 +86,7 @@ impl Hyper {
             no_music_margin: 1.0,
             no_music_share: c.no_music_share,
             no_music_per_kind: c.no_music_per_kind,
+            no_music_hard: c.no_music_hard,
             teacher_weight: if c.teacher { c.teacher_weight } else { 0.0 },
             teacher_temperature: c.teacher_temperature,
             teacher_embedding_weight: if c.teacher {
@@ -490,6 +494,10 @@ pub fn train(
         .collect();
     let learn_no_music = hyper.no_music_weight > 0.0 && !no_music.is_empty();
     let mut nbuf = Vec::new();
+    // Per sound without music: its loss when last drawn (1 until then, so every sound is
+    // tried); what the hard draws are weighted by.
+    let mut hardness = vec![1.0f64; no_music.len()];
+    let mut drawn = Vec::new();
     for epoch in 0..hyper.epochs {
         let started = std::time::Instant::now();
         // Cosine decay from lr to lr/20.
@@ -601,8 +609,17 @@ pub fn train(
             let loss = if learn_no_music {
                 let n = ((batch.len() as f64 * hyper.no_music_share).ceil() as usize).max(1);
                 nbuf.clear();
+                drawn.clear();
+                let hard = (hyper.no_music_hard > 0.0)
+                    .then(|| rand::distr::weighted::WeightedIndex::new(&hardness).ok())
+                    .flatten();
                 for _ in 0..n {
-                    let frames = no_music[rng.random_range(0..no_music.len())];
+                    let i = match &hard {
+                        Some(w) if rng.random_bool(hyper.no_music_hard) => rng.sample(w),
+                        _ => rng.random_range(0..no_music.len()),
+                    };
+                    drawn.push(i);
+                    let frames = no_music[i];
                     let s = rng.random_range(0..=frames.len() - WINDOW_FRAMES);
                     for frame in &frames[s..s + WINDOW_FRAMES] {
                         norm.apply(frame, &mut nbuf);
@@ -620,8 +637,14 @@ pub fn train(
                     .mean(Kind::Float);
                 let quiet = (net.forward(&xn, true).logsumexp(-1, false) + margin)
                     .relu()
-                    .square()
-                    .mean(Kind::Float);
+                    .square();
+                if hard.is_some() {
+                    let losses = Vec::<f64>::try_from(quiet.detach().to_kind(Kind::Double))?;
+                    for (&i, l) in drawn.iter().zip(losses) {
+                        hardness[i] = 0.01 + l;
+                    }
+                }
+                let quiet = quiet.mean(Kind::Float);
                 loss + (music + quiet) * hyper.no_music_weight
             } else {
                 loss
