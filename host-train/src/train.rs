@@ -494,8 +494,8 @@ pub fn train(
         .collect();
     let learn_no_music = hyper.no_music_weight > 0.0 && !no_music.is_empty();
     let mut nbuf = Vec::new();
-    // Per sound without music: its loss when last drawn (1 until then, so every sound is
-    // tried); what the hard draws are weighted by.
+    // Per sound without music: its loss when last drawn plus a floor of 0.01, so that no
+    // sound drops out (1 until first drawn); what the hard draws are weighted by.
     let mut hardness = vec![1.0f64; no_music.len()];
     let mut drawn = Vec::new();
     for epoch in 0..hyper.epochs {
