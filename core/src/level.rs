@@ -124,10 +124,10 @@ pub fn apply_to_stream(frames: &mut [FeatureFrame]) {
 
 /// The model's spectral floor: a white floor of power `F` per FFT bin, a fixed ratio
 /// ([`crate::config::FLOOR_RATIO`], −35 dB) below the running level of the stream, added to
-/// every bin before the features are taken. A gain scales the level and the floor together, so it moves
-/// nothing the model reads; and detail far below the level (the 16-bit floor of a quiet input,
-/// the band a small loudspeaker does not play) stays under the floor instead of reaching the
-/// features as noise.
+/// every bin before the features are taken. A gain scales the level and the floor together,
+/// so it moves nothing the model reads; and detail far below the level (the 16-bit floor of a
+/// quiet input, the band a small loudspeaker does not play) stays under the floor instead of
+/// reaching the features as noise.
 ///
 /// The running level is an exponential moving average (factor 2^-[`LEVEL_MEAN_SHIFT`] per
 /// frame, as c0's) of the frame's mean power per bin in dB, started at the stream's first

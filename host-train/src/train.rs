@@ -30,6 +30,10 @@ pub static STOP: AtomicBool = AtomicBool::new(false);
 /// Window stride for training and evaluation, in frames (half a window).
 pub const STRIDE: usize = WINDOW_FRAMES / 2;
 
+/// The least weight of a sound without music in the hard draws (`--no-music-hard`), in units
+/// of its squared-hinge loss: a sound the model already gets right is still drawn now and then.
+const HARDNESS_FLOOR: f64 = 0.01;
+
 /// Hyper-parameters.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hyper {
@@ -494,7 +498,7 @@ pub fn train(
         .collect();
     let learn_no_music = hyper.no_music_weight > 0.0 && !no_music.is_empty();
     let mut nbuf = Vec::new();
-    // Per sound without music: its loss when last drawn plus a floor of 0.01, so that no
+    // Per sound without music: its loss when last drawn plus HARDNESS_FLOOR, so that no
     // sound drops out (1 until first drawn); what the hard draws are weighted by.
     let mut hardness = vec![1.0f64; no_music.len()];
     let mut drawn = Vec::new();
@@ -641,7 +645,7 @@ pub fn train(
                 if hard.is_some() {
                     let losses = Vec::<f64>::try_from(quiet.detach().to_kind(Kind::Double))?;
                     for (&i, l) in drawn.iter().zip(losses) {
-                        hardness[i] = 0.01 + l;
+                        hardness[i] = HARDNESS_FLOOR + l;
                     }
                 }
                 let quiet = quiet.mean(Kind::Float);
