@@ -139,6 +139,10 @@ pub struct TrainArgs {
     /// through a capture chain).
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub no_music_per_kind: u16,
+    /// How many times as many sounds of the kinds that leak most (clicks, and mixes at a low
+    /// level) to synthesise as of the other kinds.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub no_music_focus: u8,
     /// Windows without music per training batch, as a share of the batch's music windows.
     #[arg(long, default_value_t = 0.5)]
     pub no_music_share: f64,
@@ -182,6 +186,7 @@ pub struct TrainConfig {
     pub teacher_embedding_weight: f64,
     pub no_music_weight: f64,
     pub no_music_per_kind: usize,
+    pub no_music_focus: usize,
     pub no_music_share: f64,
     pub no_music_hard: f64,
     pub capture: bool,
@@ -301,6 +306,7 @@ impl TrainArgs {
             teacher_embedding_weight: self.teacher_embedding_weight,
             no_music_weight: self.no_music_weight,
             no_music_per_kind: self.no_music_per_kind.into(),
+            no_music_focus: self.no_music_focus.into(),
             no_music_share: self.no_music_share,
             no_music_hard: self.no_music_hard,
             capture: !self.no_capture,

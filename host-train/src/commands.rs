@@ -109,14 +109,21 @@ fn prepare(cfg: &TrainConfig) -> Result<Prepared> {
         None
     };
     eprintln!(
-        "sounds without music: {} kinds, {} of each to train on and 20 to score (synthesised)",
+        "sounds without music: {} kinds, {} of each ({} of clicks and of mixes) to train on and \
+         20 to score (synthesised)",
         nomusic::KINDS.len(),
-        cfg.no_music_per_kind
+        cfg.no_music_per_kind,
+        cfg.no_music_per_kind * cfg.no_music_focus
     );
-    let no_music = nomusic::frames(cfg.seed, cfg.no_music_per_kind, NO_MUSIC_SECONDS)
-        .into_iter()
-        .map(|(_, frames)| frames)
-        .collect();
+    let no_music = nomusic::frames(
+        cfg.seed,
+        cfg.no_music_per_kind,
+        cfg.no_music_focus,
+        NO_MUSIC_SECONDS,
+    )
+    .into_iter()
+    .map(|(_, frames)| frames)
+    .collect();
     let probes = nomusic::probes(cfg.seed);
     Ok(Prepared {
         clips,
@@ -269,13 +276,14 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
                  room, RT60 0.2-1.2 s, DRR -6..+6 dB (p=0.6); white, pink or brown noise at \
                  10-40 dB SNR (p=0.8); level -40..+12 dB, saturating, rounded to 16 bits; one \
                  variant (original or copy) drawn per window and epoch; and sounds without music \
-                 (host-train/src/nomusic.rs: {} kinds, {} of {} s each, every other one through \
-                 a capture chain) taught to put every logit below -1, music's largest above +1 \
+                 (host-train/src/nomusic.rs: {} kinds, {} of {} s each and {} of clicks and of \
+                 mixes, every other one through a capture chain) taught to put every logit below -1, music's largest above +1 \
                  (squared hinges, weight {}){}",
                 augment::RECIPE_VERSION,
                 nomusic::KINDS.len(),
                 p.hyper.no_music_per_kind,
                 NO_MUSIC_SECONDS,
+                p.hyper.no_music_per_kind * p.hyper.no_music_focus,
                 p.hyper.no_music_weight,
                 if p.hyper.feature_mask > 0.0 {
                     format!(

@@ -290,12 +290,32 @@ fn mix(n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
     out
 }
 
-/// Sounds without music for training or scoring: `per_kind` of each kind, `seconds` long,
+/// The kinds a model still takes for music most often once the others are learnt (the
+/// README's #21 tables: a click train is close to a drum machine, a tone over clicks closer
+/// still): `--no-music-focus` draws more of them.
+pub const FOCUS_KINDS: [Kind; 2] = [Kind::Clicks, Kind::Mix];
+
+/// How many sounds of `kind` to draw: `per_kind`, times `focus` for [`FOCUS_KINDS`].
+#[must_use]
+pub fn count(kind: Kind, per_kind: usize, focus: usize) -> usize {
+    if FOCUS_KINDS.contains(&kind) {
+        per_kind * focus
+    } else {
+        per_kind
+    }
+}
+
+/// Sounds without music for training or scoring: [`count`] of each kind, `seconds` long,
 /// their model frames (the device's frontend, c0…c12 relative as the stream makes it); every
 /// other one of them also through a random capture chain (augment.rs's), as a microphone in a
 /// room would hear it.
-pub fn frames(seed: u64, per_kind: usize, seconds: f64) -> Vec<(Kind, Vec<FeatureFrame>)> {
-    pcm(seed, per_kind, seconds)
+pub fn frames(
+    seed: u64,
+    per_kind: usize,
+    focus: usize,
+    seconds: f64,
+) -> Vec<(Kind, Vec<FeatureFrame>)> {
+    pcm(seed, per_kind, focus, seconds)
         .into_iter()
         .map(|(kind, pcm)| {
             let mut frames = crate::features::frames_of(&pcm);
@@ -306,11 +326,11 @@ pub fn frames(seed: u64, per_kind: usize, seconds: f64) -> Vec<(Kind, Vec<Featur
 }
 
 /// The audio of [`frames`].
-pub fn pcm(seed: u64, per_kind: usize, seconds: f64) -> Vec<(Kind, Vec<i16>)> {
+pub fn pcm(seed: u64, per_kind: usize, focus: usize, seconds: f64) -> Vec<(Kind, Vec<i16>)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = Vec::with_capacity(KINDS.len() * per_kind);
+    let mut out = Vec::with_capacity(KINDS.iter().map(|&k| count(k, per_kind, focus)).sum());
     for kind in KINDS {
-        for i in 0..per_kind {
+        for i in 0..count(kind, per_kind, focus) {
             let pcm = kind.synth(seconds, &mut rng);
             let pcm = if i % 2 == 1 && kind != Kind::Silence {
                 crate::augment::augment(&pcm, rng.random(), 0)
@@ -458,7 +478,7 @@ pub struct Probe {
 /// The eval's sounds without music: 20 of each kind, 20 s each (six device windows), from a
 /// seed of their own.
 pub fn probes(seed: u64) -> Vec<Probe> {
-    pcm(seed ^ 0x6e6f_6d75_7369_6321, 20, 20.0)
+    pcm(seed ^ 0x6e6f_6d75_7369_6321, 20, 1, 20.0)
         .into_iter()
         .map(|(kind, pcm)| {
             let mut frames = crate::features::frames_of(&pcm);
@@ -631,10 +651,24 @@ mod tests {
 
     #[test]
     fn deterministic_for_a_seed() {
-        let a = pcm(9, 2, 1.0);
+        let a = pcm(9, 2, 1, 1.0);
         assert_eq!(a.len(), 2 * KINDS.len());
-        assert_eq!(a, pcm(9, 2, 1.0));
-        assert_ne!(a, pcm(10, 2, 1.0));
+        assert_eq!(a, pcm(9, 2, 1, 1.0));
+        assert_ne!(a, pcm(10, 2, 1, 1.0));
+    }
+
+    #[test]
+    fn focus_multiplies_its_kinds_and_leaves_the_first_draws_alone() {
+        let plain = pcm(9, 2, 1, 1.0);
+        let focused = pcm(9, 2, 3, 1.0);
+        let of = |v: &[(Kind, Vec<i16>)], k: Kind| v.iter().filter(|(kind, _)| *kind == k).count();
+        for kind in KINDS {
+            let times = if FOCUS_KINDS.contains(&kind) { 3 } else { 1 };
+            assert_eq!(of(&focused, kind), 2 * times, "{kind:?}");
+        }
+        // The kinds before the first focused one are drawn from the same stream.
+        let before = KINDS.iter().position(|k| FOCUS_KINDS.contains(k)).unwrap() * 2;
+        assert_eq!(plain[..before], focused[..before]);
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub struct Hyper {
     pub no_music_share: f64,
     /// Synthesised sounds without music to train on, per kind.
     pub no_music_per_kind: usize,
+    /// How many times `no_music_per_kind` of clicks and of low-level mixes (the kinds that
+    /// leak most).
+    pub no_music_focus: usize,
     /// Share of each batch's sounds without music drawn in proportion to their recent loss
     /// (hard-negative mining); the rest are drawn uniformly (0: all uniform).
     pub no_music_hard: f64,
@@ -90,6 +93,7 @@ impl Hyper {
             no_music_margin: 1.0,
             no_music_share: c.no_music_share,
             no_music_per_kind: c.no_music_per_kind,
+            no_music_focus: c.no_music_focus,
             no_music_hard: c.no_music_hard,
             teacher_weight: if c.teacher { c.teacher_weight } else { 0.0 },
             teacher_temperature: c.teacher_temperature,
