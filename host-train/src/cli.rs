@@ -141,10 +141,10 @@ pub struct TrainArgs {
     pub no_music_per_kind: u16,
     /// How many times as many sounds of the kinds that leak most (clicks, and mixes at a low
     /// level) to synthesise as of the other kinds.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=8))]
     pub no_music_focus: u8,
     /// Windows without music per training batch, as a share of the batch's music windows.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.8)]
     pub no_music_share: f64,
     /// Share of the windows without music per batch drawn in proportion to their sound's loss
     /// when last drawn (hard-negative mining); the rest are drawn uniformly. 0: all uniform.

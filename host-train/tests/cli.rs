@@ -340,6 +340,8 @@ fn train_rejects_no_music_settings_out_of_range() {
         ("--no-music-per-kind", "0", "--no-music-per-kind"),
         ("--no-music-per-kind", "9999", "--no-music-per-kind"),
         ("--no-music-hard", "1.5", "must be in [0, 1]"),
+        ("--no-music-focus", "0", "--no-music-focus"),
+        ("--no-music-focus", "9", "--no-music-focus"),
     ] {
         let o = run(&["train", flag, value, "--no-eval"]);
         assert!(!o.status.success(), "{flag} {value}");
