@@ -277,8 +277,8 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
                  10-40 dB SNR (p=0.8); level -40..+12 dB, saturating, rounded to 16 bits; one \
                  variant (original or copy) drawn per window and epoch; and sounds without music \
                  (host-train/src/nomusic.rs: {} kinds, {} of {} s each and {} of clicks and of \
-                 mixes, every other one through a capture chain) taught to put every logit below -1, music's largest above +1 \
-                 (squared hinges, weight {}){}",
+                 mixes, every other one through a capture chain) taught to put every logit \
+                 below -1, music's largest above +1 (squared hinges, weight {}){}",
                 augment::RECIPE_VERSION,
                 nomusic::KINDS.len(),
                 p.hyper.no_music_per_kind,
