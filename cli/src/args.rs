@@ -39,9 +39,9 @@ The file's decision is the mean log-probability over its music windows: the cons
 non-overlapping 94-frame windows (3.008 s each) that the device classifies, counted from the
 start; a trailing partial window is left out, so a file needs at least 3.008 s of audio.
 Each window is music, silence (the level stays below about -76 dBFS) or no music (the
-model's every logit is below 0: noise, hum, fans, tones, ...). A file whose windows are
-under half music gets no genre: \"no music\" and why (exit status 0). The probabilities are
-calibrated on held-out folds.
+model's every logit is below 0: noise, hum, fans, tones, ...). A file with music in fewer
+than a quarter of its windows gets no genre: \"no music\" and why (exit status 0). The
+probabilities are calibrated on held-out folds.
 Files of any length are read as a stream in constant memory. Several files are classified in
 parallel and printed in the order given; a file that fails is reported (stderr, or an
 \"error\" object with --json) and the exit status is then 1.";

@@ -3,7 +3,7 @@
 
 pub use genre_core::config::WINDOW_SECONDS;
 use genre_core::config::{N_GENRES, RUNNING_WINDOWS};
-use genre_core::decision::Running;
+use genre_core::decision::{file_has_music, Running};
 use genre_core::format::Model;
 use genre_core::lstm::{log_softmax, softmax};
 use genre_core::quant::{dequantize_logits, probabilities};
@@ -99,10 +99,10 @@ impl HeardCounts {
         self.music + self.silence + self.no_music
     }
 
-    /// Why there is no genre, when fewer than half of the windows heard music: `silence` when
-    /// silent windows are the most common kind without music, else `no music`.
+    /// Why there is no genre, when too few windows heard music ([`file_has_music`]):
+    /// `silence` when silent windows are the most common kind without music, else `no music`.
     pub fn no_genre_reason(&self) -> Option<&'static str> {
-        (2 * self.music < self.windows()).then_some(if self.silence >= self.no_music {
+        (!file_has_music(self.music, self.windows())).then_some(if self.silence >= self.no_music {
             "silence"
         } else {
             "no music"

@@ -29,8 +29,8 @@ struct Analysis {
     seconds: f64,
     /// Its windows by what they heard.
     heard: HeardCounts,
-    /// The whole-file decision over the music windows; `None` when fewer than half of the
-    /// windows heard music.
+    /// The whole-file decision over the music windows; `None` when too few windows heard
+    /// music ([`genre_core::decision::file_has_music`]).
     decision: Option<Decision>,
     /// The running decision after the last window.
     running: Running,
@@ -42,7 +42,7 @@ struct Analysis {
 struct Segment {
     first_window: u64,
     heard: HeardCounts,
-    /// `None` when fewer than half of its windows heard music.
+    /// `None` when too few of its windows heard music.
     decision: Option<Decision>,
     /// The running decision after the segment's last window.
     running: Running,
@@ -107,7 +107,7 @@ impl Tally {
         }
     }
 
-    /// The decision over the music windows, unless fewer than half of the windows heard music.
+    /// The decision over the music windows, unless too few windows heard music.
     fn decision(&self) -> Option<Decision> {
         self.heard
             .no_genre_reason()
@@ -324,7 +324,7 @@ fn print_text(
 }
 
 /// A genre and its probability, in JSON; `genre` and `confidence` are null, and `reason` says
-/// why, when fewer than half of the windows heard music.
+/// why, when too few windows heard music.
 #[derive(Serialize)]
 struct GenreJson<'a> {
     genre: Option<&'a str>,

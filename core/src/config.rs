@@ -97,6 +97,10 @@ pub const SILENCE_C0: f32 = -400.0;
 /// Consecutive windows without music (9 s) after which the running decision forgets what
 /// it heard and shows "no music" ([`crate::decision::RunningDecision::pass`]).
 pub const NO_MUSIC_RESET_WINDOWS: u8 = 3;
+/// A file (`predict`) gets a genre when at least one in this many of its windows heard music
+/// ([`crate::decision::file_has_music`]): a sparse loop or a long quiet intro keeps its genre,
+/// while a sound without music, whose windows are called music ≤ 1 % of the time, does not.
+pub const FILE_MUSIC_ONE_IN: u32 = 4;
 /// Longest genre label in the weights blob, in bytes of UTF-8.
 pub const MAX_LABEL_LEN: usize = 16;
 

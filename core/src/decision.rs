@@ -28,7 +28,9 @@
 //! `NO_MUSIC_RESET_WINDOWS`, the ring empties and nothing is shown; the means are those of
 //! the ring (zeros when empty). A music window sets the count back to 0.
 
-use crate::config::{NO_MUSIC_RESET_WINDOWS, N_GENRES, RUNNING_WINDOWS, SWITCH_MARGIN_Q16};
+use crate::config::{
+    FILE_MUSIC_ONE_IN, NO_MUSIC_RESET_WINDOWS, N_GENRES, RUNNING_WINDOWS, SWITCH_MARGIN_Q16,
+};
 use crate::format::Model;
 use crate::report::{Line, LineBuilder};
 
@@ -85,6 +87,15 @@ pub const NO_MUSIC_LABEL: &str = "no-music";
 
 const _: () = assert!(RUNNING_WINDOWS > 0 && RUNNING_WINDOWS <= u8::MAX as usize);
 const _: () = assert!(NO_MUSIC_RESET_WINDOWS > 0);
+const _: () = assert!(FILE_MUSIC_ONE_IN > 0);
+
+/// Whether a file or a segment of `windows` windows, `music` of which heard music, gets a
+/// genre: at least one in [`FILE_MUSIC_ONE_IN`] of its windows heard music (`predict`'s rule;
+/// the board has none, its running decision goes on window by window).
+#[must_use]
+pub const fn file_has_music(music: u64, windows: u64) -> bool {
+    music.saturating_mul(FILE_MUSIC_ONE_IN as u64) >= windows
+}
 
 /// The last [`RUNNING_WINDOWS`] window readouts and the genre shown. 0.5 kB of state.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use anyhow::{bail, Result};
-use genre_core::config::{FeatureFrame, N_GENRES, WINDOW_FRAMES};
+use genre_core::config::{FeatureFrame, FILE_MUSIC_ONE_IN, N_GENRES, WINDOW_FRAMES};
 use serde::Serialize;
 use tch::Device;
 
@@ -389,6 +389,7 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
         report.folds.push(result);
     }
     report.no_music.sweep = report.no_music.sweep_rows();
+    report.no_music.file_rules = report.no_music.file_rule_rows();
     report.balanced_accuracy_float = balanced_accuracy(&report.confusion_float);
     report.balanced_accuracy_int = balanced_accuracy(&report.confusion_int);
     report.per_genre_recall_float = per_genre_recall(&report.confusion_float);
@@ -525,6 +526,19 @@ fn print_summary(r: &CvReport) {
             row.clips_lost_of_126,
             row.clips_lost_more,
             kinds.join(", ")
+        );
+    }
+    eprintln!(
+        "    file rule (int; a file needs music in one of every N windows): N, clips given no \
+         genre of the 126 (named) + of more-clips; shipped N = {FILE_MUSIC_ONE_IN}"
+    );
+    for row in &nm.file_rules {
+        eprintln!(
+            "      {}: {}+{} {}",
+            row.one_in,
+            row.clips_lost_of_126,
+            row.clips_lost_more,
+            row.lost_of_126.join(", ")
         );
     }
     let c = &r.calibration;

@@ -6,7 +6,8 @@
 //! level. Deterministic for a seed; no audio is stored. Speech and real environmental
 //! recordings are not among them (no registry this project reaches ships any): untested.
 
-use genre_core::config::{FeatureFrame, SAMPLE_RATE_HZ};
+use genre_core::config::{FeatureFrame, NO_MUSIC_BELOW_Q16, SAMPLE_RATE_HZ};
+use genre_core::decision::file_has_music;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -365,8 +366,8 @@ pub struct NoMusicReport {
     pub music_windows_lost_int: usize,
     pub music_windows_lost_float: usize,
     pub clips: usize,
-    /// Held-out clips that fewer than half of their windows call music: `predict` would
-    /// give them no genre.
+    /// Held-out clips that too few of their windows call music: `predict` would give them no
+    /// genre ([`file_has_music`]).
     pub clips_lost_int: usize,
     pub clips_lost_float: usize,
     /// The held-out clips the integer rule gives no genre.
@@ -374,10 +375,13 @@ pub struct NoMusicReport {
     /// What other thresholds of the integer rule would give: [`NoMusicReport::sweep_rows`]
     /// of the whole cross-validation, filled once at its end.
     pub sweep: Vec<SweepRow>,
-    /// Per held-out clip: one of the 126 (not `more-clips`), and its windows' largest Q16
-    /// logits.
+    /// What other file rules would give: [`NoMusicReport::file_rule_rows`], filled with
+    /// `sweep`.
+    pub file_rules: Vec<FileRuleRow>,
+    /// Per held-out clip: its name, whether it is one of the 126 (not `more-clips`), and its
+    /// windows' largest Q16 logits.
     #[serde(skip)]
-    music_peaks: Vec<(bool, Vec<i32>)>,
+    music_peaks: Vec<(String, bool, Vec<i32>)>,
     /// Per kind: its windows' largest Q16 logits, `None` for a window judged silence.
     #[serde(skip)]
     kind_peaks: Vec<(&'static str, Vec<Option<i32>>)>,
@@ -395,6 +399,20 @@ pub struct SweepRow {
     /// Per kind, in [`KINDS`] order: windows called music.
     pub kinds_music: Vec<(&'static str, usize)>,
 }
+
+/// The integer rule's held-out clips without a genre if a file needed music in at least one
+/// in `one_in` of its windows (the shipped rule: [`genre_core::config::FILE_MUSIC_ONE_IN`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct FileRuleRow {
+    pub one_in: u32,
+    pub clips_lost_of_126: usize,
+    pub clips_lost_more: usize,
+    /// Those of the 126, by name.
+    pub lost_of_126: Vec<String>,
+}
+
+/// The file rules [`NoMusicReport::file_rule_rows`] compares: one in 2 … 5 windows of music.
+const FILE_RULES_ONE_IN: [u32; 4] = [2, 3, 4, 5];
 
 /// Thresholds the sweep tries, in logit units.
 const SWEEP_THRESHOLDS: [f64; 9] = [-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0];
@@ -443,10 +461,10 @@ impl NoMusicReport {
                     clips_lost_more: 0,
                     kinds_music: Vec::new(),
                 };
-                for (of_the_126, peaks) in &self.music_peaks {
+                for (_, of_the_126, peaks) in &self.music_peaks {
                     let music = peaks.iter().filter(|&&p| p >= q16).count();
                     row.music_windows_lost += peaks.len() - music;
-                    if 2 * music < peaks.len() {
+                    if !file_has_music(music as u64, peaks.len() as u64) {
                         if *of_the_126 {
                             row.clips_lost_of_126 += 1;
                         } else {
@@ -461,6 +479,37 @@ impl NoMusicReport {
                         (*kind, peaks.iter().flatten().filter(|&&p| p >= q16).count())
                     })
                     .collect();
+                row
+            })
+            .collect()
+    }
+
+    /// The held-out clips each of [`FILE_RULES_ONE_IN`] would give no genre, at the device's
+    /// threshold: what moving [`genre_core::config::FILE_MUSIC_ONE_IN`] would trade on music (its cost, a sound
+    /// without music given a genre, needs whole files: `tinygenre`'s signal tests).
+    #[must_use]
+    pub fn file_rule_rows(&self) -> Vec<FileRuleRow> {
+        FILE_RULES_ONE_IN
+            .iter()
+            .map(|&one_in| {
+                let mut row = FileRuleRow {
+                    one_in,
+                    clips_lost_of_126: 0,
+                    clips_lost_more: 0,
+                    lost_of_126: Vec::new(),
+                };
+                for (name, of_the_126, peaks) in &self.music_peaks {
+                    let music = peaks.iter().filter(|&&p| p >= NO_MUSIC_BELOW_Q16).count();
+                    if music * one_in as usize >= peaks.len() {
+                        continue;
+                    }
+                    if *of_the_126 {
+                        row.clips_lost_of_126 += 1;
+                        row.lost_of_126.push(name.clone());
+                    } else {
+                        row.clips_lost_more += 1;
+                    }
+                }
                 row
             })
             .collect()
@@ -553,12 +602,15 @@ pub fn score_fold(
         report.music_windows += n;
         report.music_windows_lost_int += n - music_int;
         report.music_windows_lost_float += n - music_float;
-        report.clips_lost_int += usize::from(2 * music_int < n);
-        report.clips_lost_float += usize::from(2 * music_float < n);
-        if 2 * music_int < n {
+        let has_music = |music: usize| file_has_music(music as u64, n as u64);
+        report.clips_lost_int += usize::from(!has_music(music_int));
+        report.clips_lost_float += usize::from(!has_music(music_float));
+        if !has_music(music_int) {
             report.lost_clips_int.push(clip.name.to_owned());
         }
-        report.music_peaks.push((clip.of_the_126, peaks));
+        report
+            .music_peaks
+            .push((clip.name.to_owned(), clip.of_the_126, peaks));
     }
     for kind in KINDS {
         let mut score = KindScore {
@@ -593,6 +645,7 @@ pub fn score_fold(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use genre_core::config::FILE_MUSIC_ONE_IN;
 
     fn rms_dbfs(x: &[i16]) -> f64 {
         let p = x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / x.len() as f64;
@@ -622,31 +675,58 @@ mod tests {
     fn the_sweep_counts_what_each_threshold_drops_and_lets_through() {
         let one = 65_536;
         let mut a = NoMusicReport {
-            music_peaks: vec![(true, vec![2 * one, one / 2, -one])],
+            music_peaks: vec![("a".into(), true, vec![2 * one, one / 2, -one, -one])],
             kind_peaks: vec![("tones", vec![Some(one), None, Some(-2 * one)])],
             ..NoMusicReport::default()
         };
         let b = NoMusicReport {
-            music_peaks: vec![(false, vec![one / 2, 0])],
+            music_peaks: vec![("b".into(), false, vec![one / 2, 0])],
             kind_peaks: vec![("tones", vec![Some(3 * one)])],
             ..NoMusicReport::default()
         };
         a.merge(&b);
         let sweep = a.sweep_rows();
         let at = |t: f64| sweep.iter().find(|r| r.threshold == t).unwrap();
-        // At 0: the one window below 0 is lost; no clip has under half music.
-        assert_eq!(at(0.0).music_windows_lost, 1);
+        // At 0: the two windows below 0 are lost; both clips keep half their windows.
+        assert_eq!(at(0.0).music_windows_lost, 2);
         assert_eq!((at(0.0).clips_lost_of_126, at(0.0).clips_lost_more), (0, 0));
         assert_eq!(at(0.0).kinds_music, vec![("tones", 2)]);
-        // At 0.75: both clips keep under half their windows; a silent window never counts.
-        assert_eq!(at(0.75).music_windows_lost, 4);
+        // At 0.75: a keeps one window in four (enough), b none; a silent window never counts.
+        assert_eq!(at(0.75).music_windows_lost, 5);
         assert_eq!(
             (at(0.75).clips_lost_of_126, at(0.75).clips_lost_more),
-            (1, 1)
+            (0, 1)
         );
         assert_eq!(at(0.75).kinds_music, vec![("tones", 2)]);
         assert_eq!(at(2.0).kinds_music, vec![("tones", 1)]);
         assert_eq!(at(-1.0).music_windows_lost, 0);
+    }
+
+    #[test]
+    fn each_file_rule_counts_the_clips_with_too_little_music() {
+        let one = 65_536;
+        let report = NoMusicReport {
+            music_peaks: vec![
+                // One window in three of music: lost when a file needs one in two.
+                ("a".into(), true, vec![one, -one, -one]),
+                // One in five: kept only by one in five.
+                ("b".into(), true, vec![one, -one, -one, -one, -one]),
+                ("c".into(), false, vec![-one, -one]),
+                ("d".into(), true, vec![one, one]),
+            ],
+            ..NoMusicReport::default()
+        };
+        let rows = report.file_rule_rows();
+        let lost = |one_in: u32| {
+            let row = rows.iter().find(|r| r.one_in == one_in).unwrap();
+            (row.lost_of_126.clone(), row.clips_lost_more)
+        };
+        assert_eq!(lost(2), (vec!["a".to_owned(), "b".to_owned()], 1));
+        assert_eq!(lost(3), (vec!["b".to_owned()], 1));
+        assert_eq!(lost(4), (vec!["b".to_owned()], 1));
+        assert_eq!(lost(5), (vec![], 1));
+        let shipped = rows.iter().find(|r| r.one_in == FILE_MUSIC_ONE_IN).unwrap();
+        assert_eq!(shipped.clips_lost_of_126 + shipped.clips_lost_more, 2);
     }
 
     #[test]
