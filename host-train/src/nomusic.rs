@@ -3,8 +3,8 @@
 //! a random level (dBFS: RMS relative to `i16` full scale), at 16 kHz:
 //! silence with dither, microphone self-noise, white, pink and brown noise, mains hum with
 //! harmonics, fan/HVAC band noise, steady tones, sweeps, clicks, and mixes of these at a low
-//! level. Deterministic for a seed; no audio is stored. Speech and real environmental
-//! recordings are not among them (no registry this project reaches ships any): untested.
+//! level. Deterministic for a seed; no audio is stored. Speech is not among them: the three
+//! real recordings PyPI ships (`scripts/speech-check`) are scored apart, never trained on.
 
 use genre_core::config::{FeatureFrame, NO_MUSIC_BELOW_Q16, SAMPLE_RATE_HZ};
 use genre_core::decision::file_has_music;
