@@ -150,6 +150,10 @@ pub struct TrainArgs {
     /// when last drawn (hard-negative mining); the rest are drawn uniformly. 0: all uniform.
     #[arg(long, default_value_t = 0.0)]
     pub no_music_hard: f64,
+    /// How far above 0, in logits, the no-music term pushes the largest logit of a music
+    /// window (sounds without music: every logit below −1).
+    #[arg(long, default_value_t = 1.0)]
+    pub music_margin: f64,
     /// Skip the capture table and what the board shows in the cross-validation (quicker
     /// recipe comparisons).
     #[arg(long)]
@@ -189,6 +193,7 @@ pub struct TrainConfig {
     pub no_music_focus: usize,
     pub no_music_share: f64,
     pub no_music_hard: f64,
+    pub music_margin: f64,
     pub capture: bool,
 }
 
@@ -250,6 +255,9 @@ impl TrainArgs {
         if !(0.0..=1.0).contains(&self.no_music_hard) {
             bail!("--no-music-hard must be in [0, 1]");
         }
+        if !(positive(self.music_margin) && self.music_margin <= 4.0) {
+            bail!("--music-margin must be in (0, 4]");
+        }
         if !(self.teacher_embedding_weight == 0.0 || positive(self.teacher_embedding_weight)) {
             bail!("--teacher-embedding-weight must be non-negative");
         }
@@ -309,6 +317,7 @@ impl TrainArgs {
             no_music_focus: self.no_music_focus.into(),
             no_music_share: self.no_music_share,
             no_music_hard: self.no_music_hard,
+            music_margin: self.music_margin,
             capture: !self.no_capture,
         })
     }

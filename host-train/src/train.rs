@@ -41,8 +41,10 @@ pub struct Hyper {
     /// above `no_music_margin`, every logit of a window without music below −`no_music_margin`
     /// (squared hinges), so that the device's rule "largest logit below 0" tells them apart.
     pub no_music_weight: f64,
-    /// The margin of the no-music terms, in logits.
+    /// The margin of the no-music terms for sounds without music, in logits.
     pub no_music_margin: f64,
+    /// The margin of the no-music terms for music, in logits.
+    pub music_margin: f64,
     /// Windows without music per training batch, as a share of the music windows.
     pub no_music_share: f64,
     /// Synthesised sounds without music to train on, per kind.
@@ -91,6 +93,7 @@ impl Hyper {
         Self {
             no_music_weight: c.no_music_weight,
             no_music_margin: 1.0,
+            music_margin: c.music_margin,
             no_music_share: c.no_music_share,
             no_music_per_kind: c.no_music_per_kind,
             no_music_focus: c.no_music_focus,
@@ -637,9 +640,9 @@ pub fn train(
                     .view([n as i64, WINDOW_FRAMES as i64, N_FEATURES as i64])
                     .to_device(device);
                 let margin = hyper.no_music_margin;
-                // Music: the largest logit above the margin; no music: all of them (their
+                // Music: the largest logit above its margin; no music: all of them (their
                 // log-sum-exp, a smooth bound on the largest) below −margin.
-                let music = (-logits.amax(-1, false) + margin)
+                let music = (-logits.amax(-1, false) + hyper.music_margin)
                     .relu()
                     .square()
                     .mean(Kind::Float);

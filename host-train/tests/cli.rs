@@ -342,6 +342,8 @@ fn train_rejects_no_music_settings_out_of_range() {
         ("--no-music-hard", "1.5", "must be in [0, 1]"),
         ("--no-music-focus", "0", "--no-music-focus"),
         ("--no-music-focus", "9", "--no-music-focus"),
+        ("--music-margin", "0", "must be in (0, 4]"),
+        ("--music-margin", "4.5", "must be in (0, 4]"),
     ] {
         let o = run(&["train", flag, value, "--no-eval"]);
         assert!(!o.status.success(), "{flag} {value}");
