@@ -94,7 +94,13 @@ const _: () = assert!(FILE_MUSIC_ONE_IN > 0);
 /// the board has none, its running decision goes on window by window).
 #[must_use]
 pub const fn file_has_music(music: u64, windows: u64) -> bool {
-    music.saturating_mul(FILE_MUSIC_ONE_IN as u64) >= windows
+    music_in_one_of(music, windows, FILE_MUSIC_ONE_IN)
+}
+
+/// Whether at least one in `one_in` of `windows` windows heard music, `music` of them did.
+#[must_use]
+pub const fn music_in_one_of(music: u64, windows: u64, one_in: u32) -> bool {
+    music.saturating_mul(one_in as u64) >= windows
 }
 
 /// The last [`RUNNING_WINDOWS`] window readouts and the genre shown. 0.5 kB of state.

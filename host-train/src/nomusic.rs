@@ -7,7 +7,7 @@
 //! real recordings PyPI ships (`scripts/speech-check`) are scored apart, never trained on.
 
 use genre_core::config::{FeatureFrame, NO_MUSIC_BELOW_Q16, SAMPLE_RATE_HZ};
-use genre_core::decision::file_has_music;
+use genre_core::decision::{file_has_music, music_in_one_of};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -485,8 +485,9 @@ impl NoMusicReport {
     }
 
     /// The held-out clips each of [`FILE_RULES_ONE_IN`] would give no genre, at the device's
-    /// threshold: what moving [`genre_core::config::FILE_MUSIC_ONE_IN`] would trade on music (its cost, a sound
-    /// without music given a genre, needs whole files: `tinygenre`'s signal tests).
+    /// threshold: what moving [`genre_core::config::FILE_MUSIC_ONE_IN`] would trade on music
+    /// (its cost, a sound without music given a genre, needs whole files: `tinygenre`'s
+    /// signal tests).
     #[must_use]
     pub fn file_rule_rows(&self) -> Vec<FileRuleRow> {
         FILE_RULES_ONE_IN
@@ -500,7 +501,7 @@ impl NoMusicReport {
                 };
                 for (name, of_the_126, peaks) in &self.music_peaks {
                     let music = peaks.iter().filter(|&&p| p >= NO_MUSIC_BELOW_Q16).count();
-                    if music * one_in as usize >= peaks.len() {
+                    if music_in_one_of(music as u64, peaks.len() as u64, one_in) {
                         continue;
                     }
                     if *of_the_126 {
