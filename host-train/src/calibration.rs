@@ -4,7 +4,7 @@
 //! ([`crate::export::export`] divides the head's weights and bias by it), so every
 //! probability the device and `tinygenre` show (window, running decision, file) is the
 //! softmax of calibrated logits. Dividing by `T > 0` keeps every logit's sign, so the
-//! no-music rule (largest logit below 0) is unchanged.
+//! no-music rule (largest logit below 0, after export's shift) is unchanged.
 
 use genre_core::config::N_GENRES;
 use genre_core::lstm::softmax;

@@ -151,8 +151,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0)]
     pub no_music_hard: f64,
     /// How far above 0, in logits, the no-music term pushes the largest logit of a music
-    /// window (sounds without music: every logit below −1).
-    #[arg(long, default_value_t = 1.0)]
+    /// window (sounds without music: every logit below −1); export moves the midpoint of the
+    /// two margins to 0, the device's threshold.
+    #[arg(long, default_value_t = 2.0)]
     pub music_margin: f64,
     /// Skip the capture table and what the board shows in the cross-validation (quicker
     /// recipe comparisons).

@@ -216,7 +216,7 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
     )?;
     // The cross-validation's temperature calibrates the shipped head (1 without it).
     let temperature = cv.as_ref().map_or(1.0, |cv| cv.calibration.temperature);
-    let exported = export::export(&trained, &all, temperature)?;
+    let exported = export::export(&trained, &all, p.hyper.music_boundary(), temperature)?;
     let seconds_final_model = final_started.elapsed().as_secs_f64();
 
     std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
@@ -351,6 +351,7 @@ pub fn train(cfg: &TrainConfig) -> Result<ExitCode> {
             "About 200 whole clips are scored: a 95% interval on 5-fold accuracy is about ±7 points; per genre (about 20 clips) about ±20.".into(),
             "The 100 numbered GTZAN clips cover one or two artists per genre, so artist-disjoint folds hold out a genre's main artist at once; folds.csv (which does not filter artists) flatters a model.".into(),
             "The teacher (musicnn, MSD) may have heard famous GTZAN songs in its own training; its labels teach, they are no proof of what is learnable.".into(),
+            "Speech is not rejected: nothing in training is speech, and in scripts/speech-check most windows of real speech are called music.".into(),
             "Trained on studio audio plus simulated capture (band limits, EQ, synthetic rooms, noise, level); real rooms, distance and loudspeakers are only approximated.".into(),
             "The device hears 16 kHz audio, so nothing above 8 kHz: on these folds that band is worth about 9 points to a \
              model-free yardstick (clip mean/std of the 33 features + logistic regression: 82-85/100 at 22.05 kHz with \

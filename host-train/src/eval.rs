@@ -266,7 +266,7 @@ pub fn cross_validate(data: &CvData<'_>, hyper: &Hyper, device: Device) -> Resul
             &format!("fold {fold}"),
         )?;
         let train_seconds = started.elapsed().as_secs_f64();
-        let exported = export::export(&trained, &train_feats, 1.0)?;
+        let exported = export::export(&trained, &train_feats, fold_hyper.music_boundary(), 1.0)?;
         let mut float = exported.float_classifier();
         let mut int = exported.int_classifier()?;
         let mut result = FoldResult {

@@ -39,7 +39,8 @@ const HARDNESS_FLOOR: f64 = 0.01;
 pub struct Hyper {
     /// Weight of the no-music terms (0: off): the largest logit of a music window is pushed
     /// above `no_music_margin`, every logit of a window without music below −`no_music_margin`
-    /// (squared hinges), so that the device's rule "largest logit below 0" tells them apart.
+    /// (squared hinges), so that the device's rule "largest logit below the midpoint" (moved
+    /// to 0 at export, [`Hyper::music_boundary`]) tells them apart.
     pub no_music_weight: f64,
     /// The margin of the no-music terms for sounds without music, in logits.
     pub no_music_margin: f64,
@@ -88,6 +89,12 @@ pub struct Hyper {
 }
 
 impl Hyper {
+    /// The logit halfway between the no-music margins (−`no_music_margin` and
+    /// `music_margin`): export moves it to 0, the device's threshold.
+    pub fn music_boundary(&self) -> f64 {
+        (self.music_margin - self.no_music_margin) / 2.0
+    }
+
     /// From the validated command line.
     pub fn new(c: &crate::cli::TrainConfig) -> Self {
         Self {
