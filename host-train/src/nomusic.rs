@@ -6,7 +6,7 @@
 //! level. Deterministic for a seed; no audio is stored. Speech is not among them: the three
 //! real recordings PyPI ships (`scripts/speech-check`) are scored apart, never trained on.
 
-use genre_core::config::{FeatureFrame, NO_MUSIC_BELOW_Q16, SAMPLE_RATE_HZ};
+use genre_core::config::{FeatureFrame, FILE_MUSIC_ONE_IN, NO_MUSIC_BELOW_Q16, SAMPLE_RATE_HZ};
 use genre_core::decision::{file_has_music, music_in_one_of};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -446,6 +446,25 @@ impl NoMusicReport {
         }
     }
 
+    /// The held-out clips without a genre if a window needed its largest Q16 logit at `q16` or
+    /// above and a file music in one of every `one_in` windows: those of the 126 by name, and
+    /// how many of `more-clips`.
+    fn clips_lost(&self, q16: i32, one_in: u32) -> (Vec<String>, usize) {
+        let (mut of_126, mut more) = (Vec::new(), 0);
+        for (name, of_the_126, peaks) in &self.music_peaks {
+            let music = peaks.iter().filter(|&&p| p >= q16).count();
+            if music_in_one_of(music as u64, peaks.len() as u64, one_in) {
+                continue;
+            }
+            if *of_the_126 {
+                of_126.push(name.clone());
+            } else {
+                more += 1;
+            }
+        }
+        (of_126, more)
+    }
+
     /// The integer rule's figures at each of [`SWEEP_THRESHOLDS`]: what moving
     /// `NO_MUSIC_BELOW_Q16` would trade, measured on the same held-out windows and sounds.
     #[must_use]
@@ -454,64 +473,43 @@ impl NoMusicReport {
             .iter()
             .map(|&threshold| {
                 let q16 = (threshold * 65_536.0).round() as i32;
-                let mut row = SweepRow {
+                let (of_126, more) = self.clips_lost(q16, FILE_MUSIC_ONE_IN);
+                SweepRow {
                     threshold,
-                    music_windows_lost: 0,
-                    clips_lost_of_126: 0,
-                    clips_lost_more: 0,
-                    kinds_music: Vec::new(),
-                };
-                for (_, of_the_126, peaks) in &self.music_peaks {
-                    let music = peaks.iter().filter(|&&p| p >= q16).count();
-                    row.music_windows_lost += peaks.len() - music;
-                    if !file_has_music(music as u64, peaks.len() as u64) {
-                        if *of_the_126 {
-                            row.clips_lost_of_126 += 1;
-                        } else {
-                            row.clips_lost_more += 1;
-                        }
-                    }
+                    music_windows_lost: self
+                        .music_peaks
+                        .iter()
+                        .map(|(_, _, peaks)| peaks.iter().filter(|&&p| p < q16).count())
+                        .sum(),
+                    clips_lost_of_126: of_126.len(),
+                    clips_lost_more: more,
+                    kinds_music: self
+                        .kind_peaks
+                        .iter()
+                        .map(|(kind, peaks)| {
+                            (*kind, peaks.iter().flatten().filter(|&&p| p >= q16).count())
+                        })
+                        .collect(),
                 }
-                row.kinds_music = self
-                    .kind_peaks
-                    .iter()
-                    .map(|(kind, peaks)| {
-                        (*kind, peaks.iter().flatten().filter(|&&p| p >= q16).count())
-                    })
-                    .collect();
-                row
             })
             .collect()
     }
 
     /// The held-out clips each of [`FILE_RULES_ONE_IN`] would give no genre, at the device's
-    /// threshold: what moving [`genre_core::config::FILE_MUSIC_ONE_IN`] would trade on music
-    /// (its cost, a sound without music given a genre, needs whole files: `tinygenre`'s
-    /// signal tests).
+    /// threshold: what moving [`FILE_MUSIC_ONE_IN`] would trade on music (its cost, a sound
+    /// without music given a genre, needs whole files: `tinygenre`'s signal tests).
     #[must_use]
     pub fn file_rule_rows(&self) -> Vec<FileRuleRow> {
         FILE_RULES_ONE_IN
             .iter()
             .map(|&one_in| {
-                let mut row = FileRuleRow {
+                let (lost_of_126, clips_lost_more) = self.clips_lost(NO_MUSIC_BELOW_Q16, one_in);
+                FileRuleRow {
                     one_in,
-                    clips_lost_of_126: 0,
-                    clips_lost_more: 0,
-                    lost_of_126: Vec::new(),
-                };
-                for (name, of_the_126, peaks) in &self.music_peaks {
-                    let music = peaks.iter().filter(|&&p| p >= NO_MUSIC_BELOW_Q16).count();
-                    if music_in_one_of(music as u64, peaks.len() as u64, one_in) {
-                        continue;
-                    }
-                    if *of_the_126 {
-                        row.clips_lost_of_126 += 1;
-                        row.lost_of_126.push(name.clone());
-                    } else {
-                        row.clips_lost_more += 1;
-                    }
+                    clips_lost_of_126: lost_of_126.len(),
+                    clips_lost_more,
+                    lost_of_126,
                 }
-                row
             })
             .collect()
     }
@@ -646,7 +644,6 @@ pub fn score_fold(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use genre_core::config::FILE_MUSIC_ONE_IN;
 
     fn rms_dbfs(x: &[i16]) -> f64 {
         let p = x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / x.len() as f64;
